@@ -1,0 +1,138 @@
+import { cidrsOverlap, parseCidr } from "./cidr";
+import { presets } from "./presets";
+import { rootField } from "./schema";
+import { applyDefaults, checkShape, mergeLayers, SettingsProblem } from "./schema-dsl";
+import { HostSettings, PresetName, Settings } from "./settings";
+
+export const CONFIG_NAMESPACE = "charon";
+
+/** All problems of a stack's settings at once, one line each, naming key, value and what is allowed. */
+export class SettingsError extends Error {
+    constructor(readonly problems: SettingsProblem[]) {
+        super(`Invalid stack settings (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
+            problems.map((p) => `  - ${p.message}`).join("\n"));
+        this.name = "SettingsError";
+    }
+}
+
+/**
+ * Turns Pulumi's flat config map (`charon:key` → string, structured values as JSON) into the settings object the
+ * stack wrote, ignoring other namespaces.
+ */
+export function rawSettingsFromConfig(config: Record<string, string>): Record<string, unknown> {
+    const raw: Record<string, unknown> = {};
+    const prefix = `${CONFIG_NAMESPACE}:`;
+    for (const [fullKey, text] of Object.entries(config)) {
+        if (!fullKey.startsWith(prefix)) {
+            continue;
+        }
+        raw[fullKey.slice(prefix.length)] = parseConfigValue(text);
+    }
+    return raw;
+}
+
+function parseConfigValue(text: string): unknown {
+    const trimmed = text.trim();
+    if (/^[[{]/.test(trimmed) || trimmed === "true" || trimmed === "false" || /^-?\d+(\.\d+)?$/.test(trimmed)) {
+        try {
+            return JSON.parse(trimmed);
+        } catch {
+            return text;
+        }
+    }
+    return text;
+}
+
+/** Validates the stack's own settings, layers them over the preset and the schema defaults, checks the result. */
+export function resolveSettings(raw: Record<string, unknown>): Settings {
+    const problems: SettingsProblem[] = [];
+    checkShape(raw, rootField, `${CONFIG_NAMESPACE}:`, problems);
+    if (problems.length > 0) {
+        throw new SettingsError(problems);
+    }
+    const presetName = (raw.preset ?? rootField.fields.preset.default) as PresetName;
+    const preset = presets[presetName];
+    const stackLayer = { ...raw };
+    if (Array.isArray(raw.hosts)) {
+        stackLayer.hosts = raw.hosts.map((h) => ({ ...preset.hostDefaults, ...(h as object) }));
+    }
+    const merged = applyDefaults(mergeLayers(preset.settings, stackLayer), rootField) as Settings;
+    problems.push(...checkSemantics(merged, raw));
+    for (const requirement of preset.requires) {
+        if (merged.hosts && !requirement.rule(merged.hosts)) {
+            problems.push({ key: `${CONFIG_NAMESPACE}:hosts`, message: `${CONFIG_NAMESPACE}:hosts: ${requirement.message}` });
+        }
+    }
+    if (problems.length > 0) {
+        throw new SettingsError(problems);
+    }
+    return merged;
+}
+
+function checkSemantics(s: Settings, raw: Record<string, unknown>): SettingsProblem[] {
+    const problems: SettingsProblem[] = [];
+    const add = (key: string, message: string) => problems.push({ key: `${CONFIG_NAMESPACE}:${key}`, message: `${CONFIG_NAMESPACE}:${key}: ${message}` });
+
+    if (!s.hosts || s.hosts.length === 0) {
+        add("hosts", `is required for preset ${s.preset}: list the machines (name, role, address or local: true)`);
+    } else {
+        problems.push(...checkHosts(s.hosts, s.sshPrivateKey !== undefined));
+    }
+
+    const clusterCidr = parseCidr(s.k3s.clusterCidr);
+    const serviceCidr = parseCidr(s.k3s.serviceCidr);
+    for (const [key, value, parsed] of [["k3s.clusterCidr", s.k3s.clusterCidr, clusterCidr], ["k3s.serviceCidr", s.k3s.serviceCidr, serviceCidr]] as const) {
+        if (!parsed) {
+            add(key, `${JSON.stringify(value)} is not an IPv4 network; expected a CIDR such as 10.31.0.0/16 (no host bits set)`);
+        }
+    }
+    if (clusterCidr && serviceCidr && cidrsOverlap(clusterCidr, serviceCidr)) {
+        add("k3s.serviceCidr", `${JSON.stringify(s.k3s.serviceCidr)} overlaps k3s.clusterCidr ${JSON.stringify(s.k3s.clusterCidr)}; the pod and service networks must be disjoint`);
+    }
+    if (s.gpu.stack === "on" && s.hosts?.every((h) => h.gpu === false)) {
+        add("gpu.stack", `"on" but every host sets gpu: false; set a GPU host or use "auto"/"off"`);
+    }
+    if (raw.preset === undefined && raw.hosts !== undefined && s.preset === "dev" && s.hosts.some((h) => !h.local)) {
+        add("preset", `is not set (defaults to "dev", which runs on this machine) but hosts lists remote machines; set charon:preset to gpu-node or cluster`);
+    }
+    return problems;
+}
+
+function checkHosts(hosts: HostSettings[], hasDefaultKey: boolean): SettingsProblem[] {
+    const problems: SettingsProblem[] = [];
+    const add = (key: string, message: string) => problems.push({ key: `${CONFIG_NAMESPACE}:${key}`, message: `${CONFIG_NAMESPACE}:${key}: ${message}` });
+    const seen = new Map<string, number>();
+    hosts.forEach((host, i) => {
+        const key = `hosts[${i}]`;
+        const first = seen.get(host.name);
+        if (first !== undefined) {
+            add(`${key}.name`, `${JSON.stringify(host.name)} is already used by hosts[${first}]; host names must be unique (they become node names)`);
+        } else {
+            seen.set(host.name, i);
+        }
+        if (host.local) {
+            const remoteKeys = (["address", "privateKey", "agentSocket", "hostKey", "bastion"] as const).filter((k) => host[k] !== undefined);
+            if (remoteKeys.length > 0) {
+                add(key, `${JSON.stringify(host.name)} is both local (local: true) and remote (${remoteKeys.join(", ")} set); use local: true alone for this machine, or remove it to connect over SSH`);
+            }
+        } else {
+            if (host.address === undefined) {
+                add(`${key}.address`, `is required for remote host ${JSON.stringify(host.name)} (or set local: true for this machine)`);
+            }
+            if (host.privateKey === undefined && host.agentSocket === undefined && !hasDefaultKey) {
+                add(`${key}.privateKey`, `remote host ${JSON.stringify(host.name)} has no SSH credentials; set hosts[${i}].privateKey or agentSocket, or charon:sshPrivateKey (all secret)`);
+            }
+        }
+    });
+    const servers = hosts.filter((h) => h.role === "server").length;
+    if (servers === 0) {
+        add("hosts", `has no host with role "server"; exactly one server, or an odd number of 3 or more, is required`);
+    } else if (servers % 2 === 0) {
+        add("hosts", `has ${servers} servers; embedded etcd needs 1 or an odd number of 3 or more servers to keep quorum`);
+    }
+    if (hosts.filter((h) => h.local).length > 1) {
+        add("hosts", `has ${hosts.filter((h) => h.local).length} hosts with local: true; only the machine running Pulumi can be local`);
+    }
+    return problems;
+}
+
