@@ -84,11 +84,11 @@ export const k3sField: ObjectField = {
             doc: "Extra k3s agent config keys (config.yaml key → value), merged into the drop-in.",
         },
         airgap: {
-            kind: "object", doc: "Air-gapped install: copy these files instead of downloading k3s.", required: ["binary"],
+            kind: "object", doc: "Air-gapped install: copy these files instead of downloading k3s.", required: ["binary", "installScript"],
             fields: {
                 binary: { kind: "string", doc: "Path (on the machine running Pulumi) of the k3s binary to install." },
                 images: { kind: "string", doc: "Path of the k3s airgap images tarball (optional)." },
-                installScript: { kind: "string", doc: "Path of the k3s install script (default: the copy in components/cluster/scripts/vendor)." },
+                installScript: { kind: "string", doc: "Path of the k3s install.sh of the same release, downloaded beside the binary." },
             },
         },
         apiReadyTimeoutSeconds: {

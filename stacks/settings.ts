@@ -33,7 +33,7 @@ export interface K3sSettings {
     disable: string[];
     extraServerArgs: Record<string, string>;
     extraAgentArgs: Record<string, string>;
-    airgap?: { binary: string; images?: string; installScript?: string };
+    airgap?: { binary: string; images?: string; installScript: string };
     apiReadyTimeoutSeconds: number;
 }
 
