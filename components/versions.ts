@@ -4,7 +4,8 @@
  */
 
 // ── cluster ──────────────────────────────────────────────────────────────────────────────────────────────
-// (k3s itself is a stack setting: charon:k3s.version, default in stacks/schema.ts)
+/** Default k3s release; a stack may pin another with charon:k3s.version. */
+export const k3sVersion = "v1.34.2+k3s1";
 
 // ── monitoring ───────────────────────────────────────────────────────────────────────────────────────────
 

@@ -1,3 +1,4 @@
+import { k3sVersion } from "../components/versions";
 import { Field, ObjectField } from "./schema-dsl";
 
 /** Everything a stack can set, under the Pulumi config namespace `charon`. Defaults here apply to every preset. */
@@ -60,7 +61,7 @@ export const k3sField: ObjectField = {
     doc: "k3s installation.",
     fields: {
         version: {
-            kind: "string", default: "v1.34.2+k3s1", doc: "k3s release tag.",
+            kind: "string", default: k3sVersion, doc: "k3s release tag.",
             pattern: /^v1\.[0-9]+\.[0-9]+\+k3s[0-9]+$/, patternHint: "a k3s release tag such as v1.34.2+k3s1",
         },
         clusterCidr: { kind: "string", default: "10.31.0.0/16", doc: "Pod network CIDR." },
