@@ -45,18 +45,24 @@ function parseConfigValue(text: string): unknown {
 
 /** Validates the stack's own settings, layers them over the preset and the schema defaults, checks the result. */
 export function resolveSettings(raw: Record<string, unknown>): Settings {
+    // Types and unknown keys are checked on what the stack wrote; required keys once the preset filled its part.
     const problems: SettingsProblem[] = [];
-    checkShape(raw, rootField, `${CONFIG_NAMESPACE}:`, problems);
-    if (problems.length > 0) {
-        throw new SettingsError(problems);
-    }
-    const presetName = (raw.preset ?? rootField.fields.preset.default) as PresetName;
+    checkShape(raw, rootField, `${CONFIG_NAMESPACE}:`, problems, false);
+    const presetName = (rootField.fields.preset.kind === "enum" && rootField.fields.preset.values.includes(raw.preset as string)
+        ? raw.preset : rootField.fields.preset.default) as PresetName;
     const preset = presets[presetName];
     const stackLayer = { ...raw };
     if (Array.isArray(raw.hosts)) {
         stackLayer.hosts = raw.hosts.map((h) => ({ ...preset.hostDefaults, ...(h as object) }));
     }
     const merged = applyDefaults(mergeLayers(preset.settings, stackLayer), rootField) as Settings;
+    const mergedProblems: SettingsProblem[] = [];
+    checkShape(merged, rootField, `${CONFIG_NAMESPACE}:`, mergedProblems);
+    const seen = new Set(problems.map((p) => p.message));
+    problems.push(...mergedProblems.filter((p) => !seen.has(p.message)));
+    if (problems.length > 0) {
+        throw new SettingsError(problems);
+    }
     problems.push(...checkSemantics(merged, raw));
     for (const requirement of preset.requires) {
         if (merged.hosts && !requirement.rule(merged.hosts)) {

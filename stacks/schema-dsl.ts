@@ -18,7 +18,13 @@ export interface StringField extends FieldBase { kind: "string"; pattern?: RegEx
 export interface NumberField extends FieldBase { kind: "number"; integer?: boolean; min?: number; max?: number }
 export interface BooleanField extends FieldBase { kind: "boolean" }
 export interface EnumField extends FieldBase { kind: "enum"; values: readonly Scalar[] }
-export interface ObjectField extends FieldBase { kind: "object"; fields: Record<string, Field>; required?: readonly string[] }
+export interface ObjectField extends FieldBase {
+    kind: "object";
+    fields: Record<string, Field>;
+    required?: readonly string[];
+    /** Absent unless the stack sets it (defaults do not create it), e.g. an optional bastion. */
+    optional?: boolean;
+}
 export interface ArrayField extends FieldBase { kind: "array"; items: Field; minItems?: number }
 export interface MapField extends FieldBase { kind: "map"; values: Field; keyPattern?: RegExp; keyHint?: string }
 
@@ -73,7 +79,7 @@ function joinKey(parent: string, child: string): string {
  * Structural check of `value` against `field`: types, allowed values, unknown keys, required keys.
  * Every problem is collected; nothing stops at the first one.
  */
-export function checkShape(value: unknown, field: Field, key: string, problems: SettingsProblem[]): void {
+export function checkShape(value: unknown, field: Field, key: string, problems: SettingsProblem[], checkRequired = true): void {
     const wrongType = () => problems.push({
         key,
         message: `${key}: ${describeValue(value, field)} is not valid; expected ${typeName(field)}`,
@@ -117,7 +123,7 @@ export function checkShape(value: unknown, field: Field, key: string, problems: 
             if (field.minItems !== undefined && value.length < field.minItems) {
                 problems.push({ key, message: `${key}: has ${value.length} entries; at least ${field.minItems} required` });
             }
-            value.forEach((item, i) => checkShape(item, field.items, `${key}[${i}]`, problems));
+            value.forEach((item, i) => checkShape(item, field.items, `${key}[${i}]`, problems, checkRequired));
             return;
         case "map":
             if (!isPlainObject(value)) {
@@ -128,7 +134,7 @@ export function checkShape(value: unknown, field: Field, key: string, problems: 
                 if (field.keyPattern && !field.keyPattern.test(k)) {
                     problems.push({ key: `${key}.${k}`, message: `${key}: key ${JSON.stringify(k)} is not valid; expected ${field.keyHint ?? `a name matching ${field.keyPattern}`}` });
                 }
-                checkShape(v, field.values, `${key}.${k}`, problems);
+                checkShape(v, field.values, `${key}.${k}`, problems, checkRequired);
             }
             return;
         case "object": {
@@ -146,9 +152,9 @@ export function checkShape(value: unknown, field: Field, key: string, problems: 
                     });
                     continue;
                 }
-                checkShape(v, child, joinKey(key, k), problems);
+                checkShape(v, child, joinKey(key, k), problems, checkRequired);
             }
-            for (const required of field.required ?? []) {
+            for (const required of checkRequired ? field.required ?? [] : []) {
                 if (value[required] === undefined) {
                     problems.push({ key: joinKey(key, required), message: `${joinKey(key, required)}: is required (${field.fields[required].doc})` });
                 }
@@ -164,7 +170,7 @@ export function applyDefaults(value: unknown, field: Field): unknown {
         if (field.default !== undefined) {
             return applyDefaults(structuredClone(field.default), field);
         }
-        if (field.kind === "object") {
+        if (field.kind === "object" && !field.optional) {
             return applyDefaults({}, field);
         }
         return undefined;

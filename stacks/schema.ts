@@ -45,7 +45,7 @@ export const hostField: ObjectField = {
         local: { kind: "boolean", default: false, doc: "The machine running Pulumi itself (local commands, no SSH)." },
         ...sshTarget,
         bastion: {
-            kind: "object", doc: "Optional jump host for SSH.", required: ["address"],
+            kind: "object", doc: "Optional jump host for SSH.", required: ["address"], optional: true,
             fields: { ...sshTarget },
         },
         gpu: { kind: "enum", values: ["auto", true, false], default: "auto", doc: "GPU node: auto detects with nvidia-smi; true/false force it." },
@@ -85,7 +85,7 @@ export const k3sField: ObjectField = {
             doc: "Extra k3s agent config keys (config.yaml key → value), merged into the drop-in.",
         },
         airgap: {
-            kind: "object", doc: "Air-gapped install: copy these files instead of downloading k3s.", required: ["binary", "installScript"],
+            kind: "object", doc: "Air-gapped install: copy these files instead of downloading k3s.", required: ["binary", "installScript"], optional: true,
             fields: {
                 binary: { kind: "string", doc: "Path (on the machine running Pulumi) of the k3s binary to install." },
                 images: { kind: "string", doc: "Path of the k3s airgap images tarball (optional)." },

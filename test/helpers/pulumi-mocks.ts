@@ -184,6 +184,7 @@ export async function runProgram(settings: Record<string, unknown>, opts: {
     await installMocks(mocks, opts);
     pulumi.runtime.setAllConfig(toPulumiConfig(settings), (opts.secretKeys ?? []).map((k) => `charon:${k}`));
     delete require.cache[programPath];
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a fresh copy of the program per run
     const exported = require(programPath);
     const outputs: Record<string, any> = {};
     for (const [k, v] of Object.entries(exported)) {

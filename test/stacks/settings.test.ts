@@ -1,0 +1,215 @@
+import * as assert from "node:assert/strict";
+import { rawSettingsFromConfig, resolveSettings, SettingsError } from "../../stacks";
+import { k3sVersion } from "../../components/versions";
+
+/** The problem lines of the error thrown for `raw`. */
+function problemsOf(raw: Record<string, unknown>): string[] {
+    try {
+        resolveSettings(raw);
+    } catch (err) {
+        assert.ok(err instanceof SettingsError, `expected SettingsError, got ${err}`);
+        return err.problems.map((p) => p.message);
+    }
+    assert.fail("settings were accepted");
+}
+
+const remote = (name: string, role: "server" | "agent", extra: Record<string, unknown> = {}) =>
+    ({ name, role, address: `192.0.2.${name.length}`, privateKey: "KEY", ...extra });
+
+describe("stack settings", () => {
+    describe("presets", () => {
+        it("dev: this machine as the only server, local commands, no GPU, small footprints", () => {
+            const s = resolveSettings({});
+            assert.equal(s.preset, "dev");
+            assert.deepEqual(s.hosts, [{ name: "dev", role: "server", local: true, gpu: false, port: 22, user: "root", labels: {} }]);
+            assert.equal(s.k3s.version, k3sVersion);
+            assert.deepEqual(s.k3s.featureGates, { InPlacePodVerticalScaling: true });
+            assert.equal(s.k3s.clusterCidr, "10.31.0.0/16");
+            assert.equal(s.k3s.serviceCidr, "10.32.0.0/16");
+            assert.deepEqual(s.k3s.disable, ["traefik"]);
+            assert.deepEqual(s.monitoring, {
+                footprint: "small", retention: "7d", storageSize: "5Gi", scrapeInterval: "5s", rapidScrapeInterval: "2s",
+                tenant: "charon", grafanaNodePort: 30080,
+            });
+            assert.deepEqual(s.numaflow.isb, {
+                replicas: 1, retention: "WorkQueue", storage: "Memory", maxMsgs: 50000, maxAge: "1h", maxBytes: -1,
+                duplicates: "0s", volumeSize: "1Gi", storageMode: "local-path", hostPath: "/var/lib/charon/numaflow",
+                cpu: "250m", memory: "512Mi",
+            });
+            assert.deepEqual(s.gpu, { stack: "off" });
+        });
+
+        it("gpu-node: one remote host that is a GPU server by default", () => {
+            const s = resolveSettings({ preset: "gpu-node", hosts: [{ name: "gpu1", address: "203.0.113.7" }], sshPrivateKey: "KEY" });
+            assert.deepEqual(s.hosts, [{ name: "gpu1", role: "server", gpu: true, local: false, address: "203.0.113.7", port: 22, user: "root", labels: {} }]);
+            assert.equal(s.gpu.stack, "on");
+            assert.equal(s.monitoring.footprint, "small");
+            assert.equal(s.numaflow.isb.replicas, 1);
+            assert.equal(s.monitoring.storageSize, "10Gi");
+        });
+
+        it("cluster: hosts default to agents, large footprint, three JetStream replicas", () => {
+            const s = resolveSettings({
+                preset: "cluster", sshPrivateKey: "KEY",
+                hosts: [{ name: "s1", role: "server", address: "10.0.0.1" }, { name: "a1", address: "10.0.0.2", gpu: true }, { name: "a2", address: "10.0.0.3" }],
+            });
+            assert.deepEqual(s.hosts.map((h) => [h.name, h.role, h.gpu]), [["s1", "server", "auto"], ["a1", "agent", true], ["a2", "agent", "auto"]]);
+            assert.equal(s.monitoring.footprint, "large");
+            assert.equal(s.monitoring.storageSize, "50Gi");
+            assert.equal(s.numaflow.isb.replicas, 3);
+            assert.equal(s.gpu.stack, "auto");
+        });
+
+        it("the stack's own values win over the preset's, and lists replace rather than merge", () => {
+            const s = resolveSettings({ monitoring: { retention: "30d" }, k3s: { disable: ["servicelb"], featureGates: { InPlacePodVerticalScaling: false } } });
+            assert.equal(s.monitoring.retention, "30d");
+            assert.equal(s.monitoring.storageSize, "5Gi");
+            assert.deepEqual(s.k3s.disable, ["servicelb"]);
+            assert.deepEqual(s.k3s.featureGates, { InPlacePodVerticalScaling: false });
+        });
+    });
+
+    describe("reading Pulumi config", () => {
+        it("parses structured values, keeps plain strings, ignores other namespaces", () => {
+            const raw = rawSettingsFromConfig({
+                "charon:preset": "cluster",
+                "charon:hosts": JSON.stringify([{ name: "a", role: "server" }]),
+                "charon:sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n",
+                "charon:monitoring": "{\"grafanaNodePort\":30081}",
+                "kubernetes:context": "x",
+            });
+            assert.deepEqual(raw, {
+                preset: "cluster",
+                hosts: [{ name: "a", role: "server" }],
+                sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n",
+                monitoring: { grafanaNodePort: 30081 },
+            });
+        });
+    });
+
+    describe("validation errors name the key, the bad value and what is allowed", () => {
+        it("unknown keys, at any depth", () => {
+            assert.deepEqual(problemsOf({ presets: "dev", monitoring: { grafanaPort: 1 } }), [
+                "charon:presets: unknown setting; allowed keys here: preset, hosts, sshPrivateKey, k3s, monitoring, numaflow, gpu",
+                "charon:monitoring.grafanaPort: unknown setting; allowed keys here: footprint, retention, storageSize, scrapeInterval, rapidScrapeInterval, tenant, grafanaNodePort",
+            ]);
+        });
+
+        it("wrong types and values outside an enumeration", () => {
+            assert.deepEqual(problemsOf({ preset: "laptop", monitoring: { grafanaNodePort: "30080" }, numaflow: { isb: { replicas: 2 } } }), [
+                "charon:preset: \"laptop\" is not valid; expected one of \"dev\", \"gpu-node\", \"cluster\"",
+                "charon:monitoring.grafanaNodePort: \"30080\" is not valid; expected an integer",
+                "charon:numaflow.isb.replicas: 2 is not valid; expected one of 1, 3",
+            ]);
+        });
+
+        it("a NodePort outside 30000–32767", () => {
+            assert.deepEqual(problemsOf({ monitoring: { grafanaNodePort: 8080 } }), [
+                "charon:monitoring.grafanaNodePort: 8080 is out of range; allowed 30000–32767",
+            ]);
+        });
+
+        it("a k3s version that is not a k3s release tag", () => {
+            assert.deepEqual(problemsOf({ k3s: { version: "1.34.2" } }), [
+                "charon:k3s.version: \"1.34.2\" is not valid; expected a k3s release tag such as v1.34.2+k3s1",
+            ]);
+        });
+
+        it("unparsable and overlapping CIDRs", () => {
+            assert.deepEqual(problemsOf({ k3s: { clusterCidr: "10.31.0.0/33", serviceCidr: "10.32.0.1/16" } }), [
+                "charon:k3s.clusterCidr: \"10.31.0.0/33\" is not an IPv4 network; expected a CIDR such as 10.31.0.0/16 (no host bits set)",
+                "charon:k3s.serviceCidr: \"10.32.0.1/16\" is not an IPv4 network; expected a CIDR such as 10.31.0.0/16 (no host bits set)",
+            ]);
+            assert.deepEqual(problemsOf({ k3s: { clusterCidr: "10.0.0.0/8", serviceCidr: "10.32.0.0/16" } }), [
+                "charon:k3s.serviceCidr: \"10.32.0.0/16\" overlaps k3s.clusterCidr \"10.0.0.0/8\"; the pod and service networks must be disjoint",
+            ]);
+        });
+
+        it("a host both local and remote", () => {
+            assert.deepEqual(problemsOf({ hosts: [{ name: "me", role: "server", local: true, address: "192.0.2.1" }] }), [
+                "charon:hosts[0]: \"me\" is both local (local: true) and remote (address set); use local: true alone for this machine, or remove it to connect over SSH",
+            ]);
+        });
+
+        it("no server", () => {
+            assert.deepEqual(problemsOf({ preset: "cluster", sshPrivateKey: "K", hosts: [remote("a1", "agent")] }), [
+                "charon:hosts: has no host with role \"server\"; exactly one server, or an odd number of 3 or more, is required",
+            ]);
+        });
+
+        it("an even number of servers", () => {
+            assert.deepEqual(problemsOf({ preset: "cluster", hosts: [remote("s1", "server"), remote("s2", "server"), remote("a1", "agent")] }), [
+                "charon:hosts: has 2 servers; embedded etcd needs 1 or an odd number of 3 or more servers to keep quorum",
+            ]);
+        });
+
+        it("duplicate host names", () => {
+            assert.deepEqual(problemsOf({ preset: "cluster", hosts: [remote("s1", "server"), remote("a1", "agent"), remote("a1", "agent")] }), [
+                "charon:hosts[2].name: \"a1\" is already used by hosts[1]; host names must be unique (they become node names)",
+            ]);
+        });
+
+        it("a remote host without an address or credentials", () => {
+            assert.deepEqual(problemsOf({ preset: "gpu-node", hosts: [{ name: "g" }] }), [
+                "charon:hosts[0].address: is required for remote host \"g\" (or set local: true for this machine)",
+                "charon:hosts[0].privateKey: remote host \"g\" has no SSH credentials; set hosts[0].privateKey or agentSocket, or charon:sshPrivateKey (all secret)",
+            ]);
+        });
+
+        it("required host keys and host names that are not DNS labels", () => {
+            assert.deepEqual(problemsOf({ hosts: [{ local: true }, { name: "Bad_Name", role: "server", local: true }] }), [
+                "charon:hosts[1].name: \"Bad_Name\" is not valid; expected a DNS label (lower-case letters, digits, -)",
+                "charon:hosts[0].name: is required (Unique host name; becomes the Kubernetes node name.)",
+                "charon:hosts[0].role: is required (server runs the control plane; agent only runs workloads.)",
+            ]);
+        });
+
+        it("preset host rules", () => {
+            assert.deepEqual(problemsOf({ preset: "gpu-node", sshPrivateKey: "K", hosts: [remote("g1", "server"), remote("g2", "agent")] }), [
+                "charon:hosts: the gpu-node preset takes exactly one host",
+            ]);
+            assert.deepEqual(problemsOf({ preset: "cluster", sshPrivateKey: "K", hosts: [remote("s1", "server")] }), [
+                "charon:hosts: the cluster preset needs at least one agent host",
+            ]);
+        });
+
+        it("remote hosts without a preset", () => {
+            assert.deepEqual(problemsOf({ sshPrivateKey: "K", hosts: [remote("s1", "server")] }), [
+                "charon:preset: is not set (defaults to \"dev\", which runs on this machine) but hosts lists remote machines; set charon:preset to gpu-node or cluster",
+            ]);
+        });
+
+        it("secrets are never echoed", () => {
+            const lines = problemsOf({ sshPrivateKey: 42 });
+            assert.deepEqual(lines, ["charon:sshPrivateKey: <secret> is not valid; expected a string"]);
+        });
+
+        it("every problem is reported at once, in one error", () => {
+            let message = "";
+            try {
+                resolveSettings({ preset: "cluster", sshPrivateKey: "K", hosts: [remote("a1", "agent"), remote("a1", "agent")], k3s: { clusterCidr: "nope" } });
+            } catch (err) {
+                message = (err as Error).message;
+            }
+            assert.equal(message, [
+                "Invalid stack settings (3 problems):",
+                "  - charon:hosts[1].name: \"a1\" is already used by hosts[0]; host names must be unique (they become node names)",
+                "  - charon:hosts: has no host with role \"server\"; exactly one server, or an odd number of 3 or more, is required",
+                "  - charon:k3s.clusterCidr: \"nope\" is not an IPv4 network; expected a CIDR such as 10.31.0.0/16 (no host bits set)",
+            ].join("\n"));
+        });
+
+        it("the GPU stack forced on with no GPU host", () => {
+            assert.deepEqual(problemsOf({ gpu: { stack: "on" } }), [
+                "charon:gpu.stack: \"on\" but every host sets gpu: false; set a GPU host or use \"auto\"/\"off\"",
+            ]);
+        });
+
+        it("label keys and values", () => {
+            assert.deepEqual(problemsOf({ hosts: [{ name: "dev", role: "server", local: true, labels: { "bad key!": "x", zone: "a b" } }] }), [
+                "charon:hosts[0].labels: key \"bad key!\" is not valid; expected a Kubernetes label key such as example.com/zone",
+                "charon:hosts[0].labels.zone: \"a b\" is not valid; expected a Kubernetes label value (≤ 63 characters of letters, digits, -, _ and .)",
+            ]);
+        });
+    });
+});
