@@ -1,6 +1,10 @@
 import * as assert from "node:assert/strict";
 import { rawSettingsFromConfig, resolveSettings, SettingsError } from "../../stacks";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as yaml from "js-yaml";
 import { k3sVersion } from "../../components/versions";
+import { rootField } from "../../stacks/schema";
 
 /** The problem lines of the error thrown for `raw`. */
 function problemsOf(raw: Record<string, unknown>): string[] {
@@ -90,7 +94,7 @@ describe("stack settings", () => {
     describe("validation errors name the key, the bad value and what is allowed", () => {
         it("unknown keys, at any depth", () => {
             assert.deepEqual(problemsOf({ presets: "dev", monitoring: { grafanaPort: 1 } }), [
-                "charon:presets: unknown setting; allowed keys here: preset, hosts, sshPrivateKey, k3s, monitoring, numaflow, gpu",
+                `charon:presets: unknown setting; allowed keys here: ${Object.keys(rootField.fields).join(", ")}`,
                 "charon:monitoring.grafanaPort: unknown setting; allowed keys here: footprint, retention, storageSize, scrapeInterval, rapidScrapeInterval, tenant, grafanaNodePort",
             ]);
         });
@@ -212,4 +216,20 @@ describe("stack settings", () => {
             ]);
         });
     });
+});
+
+describe("example stack files", () => {
+    const dir = path.resolve(__dirname, "..", "..", "stacks", "examples");
+    for (const file of ["Pulumi.gpu-node.yaml", "Pulumi.cluster.yaml"]) {
+        it(`${file} resolves once its SSH key is set`, () => {
+            const config = (yaml.load(fs.readFileSync(path.join(dir, file), "utf8")) as { config: Record<string, unknown> }).config;
+            const raw: Record<string, unknown> = { sshPrivateKey: "KEY" };
+            for (const [k, v] of Object.entries(config)) {
+                raw[k.replace(/^charon:/, "")] = v;
+            }
+            const s = resolveSettings(raw);
+            assert.equal(s.preset, file.split(".")[1]);
+            assert.ok(s.hosts.every((h) => !h.local && h.address));
+        });
+    }
 });
