@@ -29,11 +29,11 @@ function defaultOf(field: Field): string {
 }
 
 export function settingsReferenceTable(): string {
-    const rows = listKeys(rootField, "")
+    const rows = listKeys(rootField, "charon:")
         .filter(({ field }) => field.kind !== "object" || field.doc)
         .map(({ key, field }) => {
             const doc = field.doc.replace(/\|/g, "\\|") + (field.secret ? " **Secret.**" : "");
-            return `| \`charon:${key}\` | ${typeOf(field)} | ${defaultOf(field)} | ${doc} |`;
+            return `| \`${key}\` | ${typeOf(field)} | ${defaultOf(field)} | ${doc} |`;
         });
     const presetRows = Object.entries(presets).map(([name, p]) => `| \`${name}\` | ${p.description} | \`${JSON.stringify(p.settings)}\` |`);
     return [

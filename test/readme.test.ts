@@ -1,0 +1,33 @@
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { README_BEGIN, README_END, renderReadme, settingsReferenceTable } from "../stacks/reference";
+import { rootField } from "../stacks/schema";
+import { listKeys } from "../stacks/schema-dsl";
+
+const root = path.resolve(__dirname, "..");
+const readme = fs.readFileSync(path.join(root, "README.md"), "utf8");
+
+describe("README", () => {
+    it("documents every settings key of the model (run `npm run docs` after changing stacks/schema.ts)", () => {
+        const reference = readme.slice(readme.indexOf(README_BEGIN), readme.indexOf(README_END));
+        const missing = listKeys(rootField, "charon:").map(({ key }) => key).filter((key) => !reference.includes(`| \`${key}\` |`));
+        assert.deepEqual(missing, []);
+        assert.equal(renderReadme(readme), readme, "the settings reference is out of date: run `npm run docs`");
+        assert.ok(settingsReferenceTable().includes("| `charon:k3s.featureGates` | map of boolean | `{\"InPlacePodVerticalScaling\":true}` |"));
+    });
+
+    it("gives the test command CI runs", () => {
+        const ci = fs.readFileSync(path.join(root, ".ci/run"), "utf8");
+        assert.match(readme, /npm ci && npm test/);
+        assert.match(ci, /^npm test /m);
+        assert.match(ci, /^npm ci /m);
+    });
+
+    it("lists every stack output the program exports", () => {
+        const index = fs.readFileSync(path.join(root, "index.ts"), "utf8");
+        const exported = [...index.matchAll(/^export const (\w+)/gm)].map((m) => m[1]);
+        assert.ok(exported.length >= 5);
+        assert.deepEqual(exported.filter((name) => !readme.includes(`| \`${name}\` |`)), []);
+    });
+});
