@@ -1,0 +1,81 @@
+/**
+ * GpuSupport: the NVIDIA device plugin (makes nvidia.com/gpu requests schedulable) and the DCGM exporter (GPU
+ * metrics), both on k3s's `nvidia` RuntimeClass and only on nodes labelled nvidia.com/gpu.present=true.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { gpuCharts } from "../versions";
+import { dcgmExporterValues, devicePluginValues, nvidiaRuntimeClass } from "./values";
+
+export interface GpuSupportArgs {
+    /**
+     * The monitoring layer's CRD release. The exporter waits for it (its chart can declare a ServiceMonitor, kept
+     * disabled here, and its metrics are only collected once the monitors exist); the device plugin does not.
+     */
+    monitoringCrds?: pulumi.Resource;
+    /** How often the exporter samples the GPUs: match the rapid scrape interval. Defaults to "2s". */
+    scrapeInterval?: string;
+    /** Namespace of both releases. Defaults to "nvidia-gpu". */
+    namespace?: string;
+    /** Helm release timeout in seconds. Defaults to 600. */
+    helmTimeoutSeconds?: number;
+}
+
+export class GpuSupport extends pulumi.ComponentResource {
+    /** The nvidia-device-plugin release. */
+    public readonly devicePlugin: k8s.helm.v3.Release;
+    /** The dcgm-exporter release. */
+    public readonly dcgmExporter: k8s.helm.v3.Release;
+    /** RuntimeClass GPU pods use (k3s's own). */
+    public readonly runtimeClassName: string = nvidiaRuntimeClass;
+    /** Namespace of the releases. */
+    public readonly namespace: pulumi.Output<string>;
+
+    constructor(name: string, args: GpuSupportArgs = {}, opts?: pulumi.ComponentResourceOptions) {
+        super("charon:gpu:GpuSupport", name, {}, opts);
+        const child = { parent: this };
+        const timeout = args.helmTimeoutSeconds ?? 600;
+        let exporterValues: Record<string, any>;
+        try {
+            exporterValues = dcgmExporterValues(args.scrapeInterval ?? "2s");
+        } catch (e) {
+            throw new pulumi.ResourceError((e as Error).message, this);
+        }
+
+        const namespace = new k8s.core.v1.Namespace(`${name}-namespace`, {
+            metadata: { name: args.namespace ?? "nvidia-gpu", labels: { "app.kubernetes.io/part-of": "charon" } },
+        }, child);
+        this.namespace = namespace.metadata.name;
+
+        this.devicePlugin = new k8s.helm.v3.Release(`${name}-device-plugin`, {
+            name: "nvidia-device-plugin",
+            chart: gpuCharts.devicePlugin.chart,
+            version: gpuCharts.devicePlugin.version,
+            repositoryOpts: { repo: gpuCharts.devicePlugin.repo },
+            namespace: namespace.metadata.name,
+            values: devicePluginValues(),
+            atomic: true,
+            cleanupOnFail: true,
+            timeout,
+        }, child);
+
+        this.dcgmExporter = new k8s.helm.v3.Release(`${name}-dcgm-exporter`, {
+            name: "dcgm-exporter",
+            chart: gpuCharts.dcgmExporter.chart,
+            version: gpuCharts.dcgmExporter.version,
+            repositoryOpts: { repo: gpuCharts.dcgmExporter.repo },
+            namespace: namespace.metadata.name,
+            values: exporterValues,
+            atomic: true,
+            cleanupOnFail: true,
+            timeout,
+        }, { ...child, dependsOn: args.monitoringCrds ? [args.monitoringCrds] : [] });
+
+        this.registerOutputs({
+            devicePlugin: this.devicePlugin,
+            dcgmExporter: this.dcgmExporter,
+            runtimeClassName: this.runtimeClassName,
+            namespace: this.namespace,
+        });
+    }
+}
