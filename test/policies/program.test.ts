@@ -71,10 +71,13 @@ describe("policies over the whole program (mock runtime)", function () {
         });
     }
 
-    it("dev: the waiver in policies/config/default.json is what keeps Alloy's kubelet scrape passing", async () => {
+    it("dev: no waiver is needed — Alloy verifies the kubelet's certificate instead of skipping TLS checks", async () => {
         const { resources } = await program("dev");
-        const found = mandatory(await runPolicies(policies, resources));
-        assert.deepEqual(found.map((v) => [v.policy, v.urn?.split("::").pop()]), [["tls-skip-verify-allowlist", "monitoring-alloy"]]);
+        assert.deepEqual(mandatory(await runPolicies(policies, resources)), []);
+        const alloy = resources.find((r) => r.name === "monitoring-alloy")!;
+        const content: string = alloy.props.values.alloy.configMap.content;
+        assert.doesNotMatch(content, /insecure_skip_verify/);
+        assert.match(content, /ca_file = "\/var\/run\/secrets\/kubernetes\.io\/serviceaccount\/ca\.crt"/);
     });
 
     it("dev: kubeconfig and the Grafana password are secret outputs", async () => {
