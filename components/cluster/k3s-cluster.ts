@@ -1,0 +1,280 @@
+/**
+ * K3sCluster: hosts → prepared machines → k3s servers and agents (over SSH, or locally) → kubeconfig, a
+ * Kubernetes provider and the node facts the other layers need. The graph comes from planCluster (plan.ts), the
+ * command texts from commands.ts, the k3s configuration from k3s-config.ts; this file only wires resources.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as command from "@pulumi/command";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { HostSettings, K3sSettings } from "../../stacks/settings";
+import {
+    airgapPaths, CommandTexts, drainCommand, firewallCommand, hostDirectoriesCommand, installCommand, kubeconfigCommand,
+    prepareHostCommand, removeNodeCommand,
+} from "./commands";
+import { PortRule, sshDial } from "./constants";
+import { apiServerUrl, NodeFacts, parseGpuCount, reachableAddress, rewriteKubeconfigServer } from "./host-facts";
+import { K3sConfigError, K3sNodeConfigInput, renderK3sConfig } from "./k3s-config";
+import { PlanError, planCluster, PlanStep, stepId } from "./plan";
+
+export interface K3sClusterArgs {
+    /**
+     * The machines (validated stack settings). The first host with role "server" initialises the cluster; further
+     * servers and all agents join it. Remote hosts are reached over SSH, `local: true` runs on this machine.
+     */
+    hosts: HostSettings[];
+    /** k3s release, networks, feature gates, disabled add-ons, extra args, air-gapped files, API wait. */
+    k3s: K3sSettings;
+    /**
+     * SSH private key for remote hosts (and bastions) that set no key of their own. Plain text here: it is wrapped
+     * with pulumi.secret before it reaches any resource. Defaults to none (hosts then need privateKey or agentSocket).
+     */
+    defaultSshPrivateKey?: string;
+    /**
+     * Extra ports firewalld opens on every host (e.g. a NodePort), besides 6443/tcp (servers), 10250/tcp and
+     * 8472/udp. Defaults to none.
+     */
+    openPorts?: PortRule[];
+    /** Absolute directories created on every host and removed on delete (only those charon created). Defaults to none. */
+    hostDirectories?: string[];
+}
+
+/** What a step's command needs besides its texts. */
+interface StepCommandOptions {
+    stdin?: pulumi.Input<string>;
+    logging?: "stdout" | "stderr" | "stdoutAndStderr" | "none";
+    secretStdout?: boolean;
+}
+
+type AnyCommand = command.remote.Command | command.local.Command;
+
+export class K3sCluster extends pulumi.ComponentResource {
+    /** Admin kubeconfig (secret), its server rewritten to the first server's reachable address. */
+    public readonly kubeconfig: pulumi.Output<string>;
+    /** Kubernetes provider for the cluster (server-side apply). */
+    public readonly provider: k8s.Provider;
+    /** Every node: name, role, address and GPU count. */
+    public readonly nodes: pulumi.Output<NodeFacts[]>;
+    /** Reachable address of the first server (where the Kubernetes API listens, port 6443). */
+    public readonly serverAddress: pulumi.Output<string>;
+
+    constructor(name: string, args: K3sClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("charon:cluster:K3sCluster", name, {}, opts);
+
+        const openPorts = args.openPorts ?? [];
+        const hostDirectories = args.hostDirectories ?? [];
+        const hosts = args.hosts;
+        const k3s = args.k3s;
+        checkHostDirectories(hostDirectories, this);
+        checkAirgapFiles(k3s, this);
+
+        let plan;
+        try {
+            plan = planCluster(hosts, {
+                hostDirectories: hostDirectories.length > 0,
+                airgap: k3s.airgap !== undefined,
+                airgapImages: k3s.airgap?.images !== undefined,
+            });
+        } catch (e) {
+            throw e instanceof PlanError ? new pulumi.ResourceError(e.message, this) : e;
+        }
+        const byName = new Map(hosts.map((h) => [h.name, h]));
+        const first = byName.get(plan.firstServer)!;
+        const firstAddress = reachableAddress(first);
+        const serverCount = hosts.filter((h) => h.role === "server").length;
+
+        // Settings the renderer refuses (e.g. an extra arg charon manages) fail now, before any resource exists.
+        for (const h of hosts) {
+            try {
+                renderK3sConfig(nodeConfigInput(h, h === first ? undefined : apiServerUrl(firstAddress), plan.clusterInit, k3s, false));
+            } catch (e) {
+                throw e instanceof K3sConfigError ? new pulumi.ResourceError(e.message, this) : e;
+            }
+        }
+
+        const token = new random.RandomPassword(`${name}-${stepId.token}`, { length: 48, special: false }, { parent: this });
+        const tokenLine = pulumi.secret(pulumi.interpolate`${token.result}\n`);
+
+        const resources = new Map<string, pulumi.Resource>([[stepId.token, token]]);
+        const gpuCounts = new Map<string, pulumi.Output<number>>();
+        const depsOf = (step: PlanStep) => step.dependsOn.map((id) => {
+            const r = resources.get(id);
+            if (!r) {
+                throw new Error(`step ${step.id} depends on ${id}, which was not created before it`);
+            }
+            return r;
+        });
+        const run = (step: PlanStep, texts: pulumi.Input<CommandTexts>, options: StepCommandOptions = {}) => {
+            const host = byName.get(step.runsOn!)!;
+            const cmd = this.hostCommand(`${name}-${step.id}`, host, args.defaultSshPrivateKey, texts, options, depsOf(step));
+            resources.set(step.id, cmd);
+            return cmd;
+        };
+
+        let kubeconfigCmd: AnyCommand | undefined;
+        for (const step of plan.steps) {
+            const host = step.host === undefined ? undefined : byName.get(step.host)!;
+            switch (step.kind) {
+                case "token":
+                    break;
+                case "prepare": {
+                    const cmd = run(step, prepareHostCommand(host!));
+                    gpuCounts.set(host!.name, cmd.stdout.apply(parseGpuCount));
+                    break;
+                }
+                case "firewall":
+                    run(step, firewallCommand(host!, serverCount, k3s, openPorts));
+                    break;
+                case "dirs":
+                    run(step, hostDirectoriesCommand(host!, hostDirectories));
+                    break;
+                case "airgap": {
+                    const file = step.file!;
+                    const staged = airgapPaths(k3s.airgap!, false);
+                    const source = { binary: k3s.airgap!.binary, images: k3s.airgap!.images!, installer: k3s.airgap!.installScript }[file];
+                    const remotePath = { binary: staged.binary, images: staged.images!, installer: staged.installer }[file];
+                    const copy = new command.remote.CopyToRemote(`${name}-${step.id}`, {
+                        connection: sshConnection(host!, args.defaultSshPrivateKey),
+                        source: new pulumi.asset.FileAsset(path.resolve(source)),
+                        remotePath,
+                    }, { parent: this, dependsOn: depsOf(step) });
+                    resources.set(step.id, copy);
+                    break;
+                }
+                case "install": {
+                    const h = host!;
+                    const joinUrl = h === first ? undefined : apiServerUrl(firstAddress);
+                    const gpu: pulumi.Output<boolean> = h.gpu === "auto"
+                        ? gpuCounts.get(h.name)!.apply((n) => n > 0)
+                        : pulumi.output(h.gpu);
+                    const texts = gpu.apply((g) => installCommand(
+                        h, renderK3sConfig(nodeConfigInput(h, joinUrl, plan.clusterInit, k3s, g)), k3s,
+                        k3s.airgap === undefined ? undefined : airgapPaths(k3s.airgap, h.local),
+                    ));
+                    run(step, texts, { stdin: tokenLine });
+                    break;
+                }
+                case "kubeconfig":
+                    kubeconfigCmd = run(step, kubeconfigCommand(host!, k3s), { logging: "stderr", secretStdout: true });
+                    break;
+                case "remove-node":
+                    run(step, removeNodeCommand(plan.firstServer, host!.name));
+                    break;
+                case "drain":
+                    run(step, drainCommand(plan.firstServer, host!.name));
+                    break;
+                case "provider":
+                    break;
+            }
+        }
+
+        // Built from the kubeconfig, and created only after every node has joined (so workloads land on a whole
+        // cluster, and on delete everything on the cluster goes before any node does).
+        this.kubeconfig = pulumi.secret(kubeconfigCmd!.stdout.apply((k) => rewriteKubeconfigServer(k ?? "", firstAddress)));
+        const providerStep = plan.steps.find((s) => s.kind === "provider")!;
+        this.provider = new k8s.Provider(`${name}-${providerStep.id}`, {
+            kubeconfig: this.kubeconfig,
+            enableServerSideApply: true,
+            deleteUnreachable: true,
+        }, { parent: this, dependsOn: depsOf(providerStep) });
+
+        this.serverAddress = pulumi.output(firstAddress);
+        this.nodes = pulumi.all(hosts.map((h) => gpuCounts.get(h.name)!.apply((count): NodeFacts => ({
+            name: h.name,
+            role: h.role,
+            address: reachableAddress(h),
+            gpuCount: h.gpu === false ? 0 : count,
+        }))));
+
+        this.registerOutputs({
+            kubeconfig: this.kubeconfig,
+            nodes: this.nodes,
+            serverAddress: this.serverAddress,
+        });
+    }
+
+    /** A remote (SSH) or local command running the texts on `host`. */
+    private hostCommand(resourceName: string, host: HostSettings, defaultKey: string | undefined, texts: pulumi.Input<CommandTexts>,
+        options: StepCommandOptions, dependsOn: pulumi.Resource[]): AnyCommand {
+        const t = pulumi.output(texts);
+        const common = {
+            create: t.apply((x) => x.create as string),
+            update: t.apply((x) => x.update as string),
+            delete: t.apply((x) => x.delete as string),
+            stdin: options.stdin,
+            logging: options.logging,
+            addPreviousOutputInEnv: false,
+        };
+        const resourceOpts: pulumi.CustomResourceOptions = {
+            parent: this,
+            dependsOn,
+            additionalSecretOutputs: options.secretStdout ? ["stdout"] : undefined,
+        };
+        if (host.local) {
+            return new command.local.Command(resourceName, common, resourceOpts);
+        }
+        return new command.remote.Command(resourceName, { ...common, connection: sshConnection(host, defaultKey) }, resourceOpts);
+    }
+}
+
+/** What renderK3sConfig needs for one host; only the first server of a 3+ server cluster initialises etcd. */
+export function nodeConfigInput(h: HostSettings, joinUrl: string | undefined, clusterInit: boolean, k3s: K3sSettings, gpu: boolean): K3sNodeConfigInput {
+    return {
+        nodeName: h.name,
+        role: h.role,
+        joinUrl,
+        clusterInit: clusterInit && joinUrl === undefined,
+        address: reachableAddress(h),
+        gpu,
+        labels: h.labels ?? {},
+        k3s,
+    };
+}
+
+/** SSH connection for a remote host: its key (or the default key) as a secret, agent, pinned host key, bastion. */
+export function sshConnection(host: HostSettings, defaultKey: string | undefined): command.types.input.remote.ConnectionArgs {
+    const key = host.privateKey ?? defaultKey;
+    const bastion = host.bastion;
+    const bastionKey = bastion?.privateKey ?? defaultKey;
+    return {
+        host: host.address!,
+        port: host.port,
+        user: host.user,
+        privateKey: key === undefined ? undefined : pulumi.secret(key),
+        agentSocketPath: host.agentSocket,
+        hostKey: host.hostKey,
+        dialErrorLimit: sshDial.dialErrorLimit,
+        perDialTimeout: sshDial.perDialTimeout,
+        proxy: bastion === undefined ? undefined : {
+            host: bastion.address,
+            port: bastion.port ?? 22,
+            user: bastion.user ?? "root",
+            privateKey: bastionKey === undefined ? undefined : pulumi.secret(bastionKey),
+            agentSocketPath: bastion.agentSocket,
+            hostKey: bastion.hostKey,
+            dialErrorLimit: sshDial.dialErrorLimit,
+            perDialTimeout: sshDial.perDialTimeout,
+        },
+    };
+}
+
+function checkHostDirectories(directories: string[], parent: pulumi.Resource): void {
+    directories.forEach((d, i) => {
+        if (!/^\/[^\s]*$/.test(d) || d === "/" || d.split("/").includes("..")) {
+            throw new pulumi.ResourceError(`hostDirectories[${i}]: ${JSON.stringify(d)} is not allowed; expected an absolute path other than /, without spaces or '..'`, parent);
+        }
+    });
+}
+
+function checkAirgapFiles(k3s: K3sSettings, parent: pulumi.Resource): void {
+    if (k3s.airgap === undefined) {
+        return;
+    }
+    for (const [key, file] of [["binary", k3s.airgap.binary], ["installScript", k3s.airgap.installScript], ["images", k3s.airgap.images]] as const) {
+        if (file !== undefined && !fs.existsSync(file)) {
+            throw new pulumi.ResourceError(`charon:k3s.airgap.${key}: ${JSON.stringify(file)} does not exist on this machine (the one running Pulumi)`, parent);
+        }
+    }
+}

@@ -1,0 +1,90 @@
+# shellcheck shell=bash
+# common.sh: helpers sent in front of every cluster script (components/cluster/script.ts renders
+# "exports + common.sh + script" into one command). Not run on its own.
+#
+# Conventions: human-readable progress goes to stderr, one line per change ("created …", "unchanged …");
+# stdout carries only machine-read results. Every path written is prefixed with CHARON_ROOT (empty in
+# production) so tests can run the scripts against a throwaway root.
+set -euo pipefail
+umask 022
+
+ROOT="${CHARON_ROOT:-}"
+HOST_LABEL="${CHARON_HOST:-$(uname -n)}"
+POLL_SECONDS="${CHARON_POLL_SECONDS:-2}"
+K3S_BIN="${ROOT}/usr/local/bin/k3s"
+
+say() { printf 'charon[%s]: %s\n' "$HOST_LABEL" "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+if [[ -n "$ROOT" && "$ROOT" != /* ]]; then
+    die "CHARON_ROOT must be an absolute path, got '$ROOT'"
+fi
+
+# Root commands run directly when already root, else through passwordless sudo (there is no TTY to ask on).
+SUDO=()
+if [[ "$(id -u)" != 0 ]]; then
+    sudo -n true 2>/dev/null || die "user $(id -un) is not root and cannot use sudo without a password (sudo -n); allow passwordless sudo or connect as root"
+    SUDO=(sudo -n)
+fi
+as_root() { ${SUDO[@]+"${SUDO[@]}"} "$@"; }
+
+WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"' EXIT
+
+# put_file MODE PATH: installs stdin as ROOT/PATH with MODE, saying created/updated/unchanged.
+# Sets FILE_CHANGED=1 when it wrote something.
+FILE_CHANGED=0
+# shellcheck disable=SC2034 # FILE_CHANGED is read by the scripts sent after common.sh
+put_file() {
+    local mode="$1" path="$2" dest="${ROOT}$2" tmp verb
+    tmp="$(mktemp "$WORK/put.XXXXXX")"
+    cat >"$tmp"
+    if as_root test -f "$dest" && as_root cmp -s "$tmp" "$dest"; then
+        if [[ "$(as_root stat -c '%a' "$dest")" == "${mode#0}" ]]; then
+            say "unchanged $path"
+            rm -f "$tmp"
+            return 0
+        fi
+        as_root chmod "$mode" "$dest"
+        say "updated mode of $path to $mode"
+    else
+        verb=created
+        if as_root test -e "$dest"; then verb=updated; fi
+        as_root install -D -m "$mode" "$tmp" "$dest"
+        say "$verb $path (mode $mode)"
+    fi
+    rm -f "$tmp"
+    FILE_CHANGED=1
+}
+
+# remove_file PATH: removes ROOT/PATH if present, saying so.
+remove_file() {
+    if as_root test -e "${ROOT}$1"; then
+        as_root rm -f "${ROOT}$1"
+        say "removed $1"
+    fi
+}
+
+service_active() { systemctl is-active --quiet "$1"; }
+
+# The k3s version the installed binary reports ("" when none is installed).
+installed_k3s_version() {
+    if [[ -x "$K3S_BIN" ]]; then
+        "$K3S_BIN" --version 2>/dev/null | awk 'NR == 1 { print $3 }' || true
+    fi
+}
+
+# wait_for_api SECONDS: waits until the local k3s API answers /readyz, or fails naming host and seconds.
+wait_for_api() {
+    local timeout="$1" deadline answer=""
+    deadline=$((SECONDS + timeout))
+    while true; do
+        if [[ -x "$K3S_BIN" ]] && answer="$(as_root "$K3S_BIN" kubectl get --raw=/readyz 2>&1)" && [[ "$answer" == ok ]]; then
+            return 0
+        fi
+        if ((SECONDS >= deadline)); then
+            die "the Kubernetes API on host ${HOST_LABEL} was not ready within ${timeout} seconds (last answer: ${answer:-none}); check 'journalctl -u k3s' on the host"
+        fi
+        sleep "$POLL_SECONDS"
+    done
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# shellcheck shell=bash
+# uninstall-k3s.sh: removes k3s from the host with the uninstall script its installer left
+# (k3s-uninstall.sh on servers, k3s-agent-uninstall.sh on agents), then charon's own k3s files.
+# Environment: CHARON_HOST, CHARON_K3S_ROLE (server | agent).
+set -euo pipefail
+
+case "$CHARON_K3S_ROLE" in
+    server) uninstaller=k3s-uninstall.sh ;;
+    agent) uninstaller=k3s-agent-uninstall.sh ;;
+    *) die "CHARON_K3S_ROLE must be server or agent, got '$CHARON_K3S_ROLE'" ;;
+esac
+
+if [[ -x "${ROOT}/usr/local/bin/${uninstaller}" ]]; then
+    as_root "${ROOT}/usr/local/bin/${uninstaller}" >&2
+    say "uninstalled k3s (${uninstaller})"
+else
+    say "k3s is not installed (no /usr/local/bin/${uninstaller}): nothing to uninstall"
+fi
+remove_file /etc/rancher/k3s/config.yaml.d/50-charon.yaml
+remove_file /etc/rancher/k3s/config.yaml
+remove_file /etc/rancher/k3s/charon-token
