@@ -1,3 +1,4 @@
+import { extraArgProblems } from "../components/cluster/k3s-config";
 import { cidrsOverlap, parseCidr } from "./cidr";
 import { presets } from "./presets";
 import { rootField } from "./schema";
@@ -94,6 +95,15 @@ function checkSemantics(s: Settings, raw: Record<string, unknown>): SettingsProb
     }
     if (clusterCidr && serviceCidr && cidrsOverlap(clusterCidr, serviceCidr)) {
         add("k3s.serviceCidr", `${JSON.stringify(s.k3s.serviceCidr)} overlaps k3s.clusterCidr ${JSON.stringify(s.k3s.clusterCidr)}; the pod and service networks must be disjoint`);
+    }
+    for (const [key, extra] of [["k3s.extraServerArgs", s.k3s.extraServerArgs], ["k3s.extraAgentArgs", s.k3s.extraAgentArgs]] as const) {
+        for (const p of extraArgProblems(key, extra)) {
+            add(p.key, p.reason);
+        }
+    }
+    const firstServer = s.hosts?.find((h) => h.role === "server");
+    if (firstServer?.local && s.hosts.some((h) => !h.local)) {
+        add("hosts", `the first server ${JSON.stringify(firstServer.name)} is local, so remote hosts cannot join it (it has no address they can reach); list a remote server first`);
     }
     if (s.gpu.stack === "on" && s.hosts?.every((h) => h.gpu === false)) {
         add("gpu.stack", `"on" but every host sets gpu: false; set a GPU host or use "auto"/"off"`);

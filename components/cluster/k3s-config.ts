@@ -100,6 +100,20 @@ export function nodeLabels(labels: Record<string, string>, gpu: boolean): string
     return Object.keys(all).sort().map((k) => `${k}=${all[k]}`);
 }
 
+/** What is wrong with extra k3s args (keys that are no flag name, or that charon manages), for stack validation. */
+export function extraArgProblems(settingKey: string, extra: Record<string, string>): { key: string; reason: string }[] {
+    const problems: { key: string; reason: string }[] = [];
+    for (const rawKey of Object.keys(extra).sort()) {
+        const key = rawKey.endsWith("+") ? rawKey.slice(0, -1) : rawKey;
+        if (!/^[a-z0-9][a-z0-9-]*$/.test(key)) {
+            problems.push({ key: `${settingKey}.${rawKey}`, reason: "is not a k3s config key; expected a flag name such as kubelet-arg or node-taint" });
+        } else if (managedKeys[key] !== undefined) {
+            problems.push({ key: `${settingKey}.${rawKey}`, reason: `is managed by charon (${managedKeys[key]})` });
+        }
+    }
+    return problems;
+}
+
 /** Renders the drop-in from the role's extra args; throws K3sConfigError for a key charon manages. */
 export function renderDropIn(nodeName: string, role: NodeRole, extra: Record<string, string>): string {
     const settingKey = role === "server" ? "k3s.extraServerArgs" : "k3s.extraAgentArgs";
@@ -107,16 +121,13 @@ export function renderDropIn(nodeName: string, role: NodeRole, extra: Record<str
     if (keys.length === 0) {
         return "";
     }
+    const problem = extraArgProblems(settingKey, extra)[0];
+    if (problem) {
+        throw new K3sConfigError(problem.key, problem.reason);
+    }
     const entries: [string, string | string[]][] = [];
     for (const rawKey of keys) {
         const key = rawKey.endsWith("+") ? rawKey.slice(0, -1) : rawKey;
-        if (!/^[a-z0-9][a-z0-9-]*$/.test(key)) {
-            throw new K3sConfigError(`${settingKey}.${rawKey}`, `is not a k3s config key; expected a flag name such as kubelet-arg or node-taint`);
-        }
-        const why = managedKeys[key];
-        if (why !== undefined) {
-            throw new K3sConfigError(`${settingKey}.${rawKey}`, `is managed by charon (${why})`);
-        }
         if (listKeys.has(key) || rawKey.endsWith("+")) {
             entries.push([`${key}+`, [extra[rawKey]]]);
         } else {

@@ -397,7 +397,10 @@ describe("K3sCluster (mocks)", function () {
         });
 
         it("an extra arg charon manages fails before any command, naming the key", async () => {
-            await assert.rejects(build(devSettings({ k3s: { extraServerArgs: { "write-kubeconfig-mode": "0644" } } })),
+            // Stack validation refuses this too; the component checks again for callers that bypass stacks/.
+            const settings = devSettings();
+            settings.k3s.extraServerArgs = { "write-kubeconfig-mode": "0644" };
+            await assert.rejects(build(settings),
                 /charon:k3s\.extraServerArgs\.write-kubeconfig-mode: is managed by charon \(the kubeconfig is always written 0600\)/);
         });
 

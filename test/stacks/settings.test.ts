@@ -209,6 +209,20 @@ describe("stack settings", () => {
             ]);
         });
 
+        it("extra k3s args that are no flag name or that charon manages", () => {
+            assert.deepEqual(problemsOf({ k3s: { extraServerArgs: { "node-name": "x", "Bad Key": "1", "kubelet-arg": "max-pods=200" }, extraAgentArgs: { token: "t" } } }), [
+                "charon:k3s.extraServerArgs.Bad Key: is not a k3s config key; expected a flag name such as kubelet-arg or node-taint",
+                "charon:k3s.extraServerArgs.node-name: is managed by charon (the host's name is the node name)",
+                "charon:k3s.extraAgentArgs.token: is managed by charon (the cluster token is generated and written to a token file)",
+            ]);
+        });
+
+        it("remote hosts joining a local first server", () => {
+            assert.deepEqual(problemsOf({ preset: "cluster", sshPrivateKey: "K", hosts: [{ name: "me", role: "server", local: true }, remote("a1", "agent")] }), [
+                "charon:hosts: the first server \"me\" is local, so remote hosts cannot join it (it has no address they can reach); list a remote server first",
+            ]);
+        });
+
         it("label keys and values", () => {
             assert.deepEqual(problemsOf({ hosts: [{ name: "dev", role: "server", local: true, labels: { "bad key!": "x", zone: "a b" } }] }), [
                 "charon:hosts[0].labels: key \"bad key!\" is not valid; expected a Kubernetes label key such as example.com/zone",
