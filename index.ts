@@ -1,12 +1,17 @@
 // The composition root: read the stack's settings, build the platform's layers in order, export what users need.
+import * as pulumi from "@pulumi/pulumi";
 import { readStackSettings } from "./stacks";
 import { K3sCluster } from "./components/cluster";
 import { MonitoringStack } from "./components/monitoring";
 import { NumaflowPlatform } from "./components/numaflow";
 import { GpuSupport, gpuStackWanted } from "./components/gpu";
+import { Actimanager } from "./components/controllers";
+import { apsWorkflow, Experiment, experimentRecords } from "./workflows";
 
 const settings = readStackSettings();
+const aps = settings.workflows.aps;
 
+// Layer 1: machines → k3s cluster.
 const cluster = new K3sCluster("charon", {
     hosts: settings.hosts,
     k3s: settings.k3s,
@@ -16,10 +21,14 @@ const cluster = new K3sCluster("charon", {
 });
 const onCluster = { provider: cluster.provider };
 
-const monitoring = new MonitoringStack("monitoring", { ...settings.monitoring, nodes: cluster.nodes }, onCluster);
+// Layer 2: platform services (independent Helm releases install in parallel).
+const monitoring = new MonitoringStack("monitoring", {
+    ...settings.monitoring, nodes: cluster.nodes, workloadNamespaces: [aps.namespace],
+}, onCluster);
 
 const numaflow = new NumaflowPlatform("numaflow", {
     isb: settings.numaflow.isb,
+    isbNamespace: aps.namespace,
     nodes: cluster.nodes,
     metricsQueryUrl: monitoring.queryUrl,
     metricsTenant: monitoring.tenant,
@@ -30,6 +39,26 @@ const gpu = gpuStackWanted(settings.gpu.stack, settings.hosts)
     ? new GpuSupport("gpu", { monitoringCrds: monitoring.crds, scrapeInterval: settings.monitoring.rapidScrapeInterval }, onCluster)
     : undefined;
 
+const actimanager = settings.controllers.actimanager.enabled
+    ? new Actimanager("actimanager", { ...settings.controllers.actimanager, image: settings.controllers.actimanager.image! }, onCluster)
+    : undefined;
+
+// Layer 3: the workflow and the experiments run on it (each harvested into results/ when its stream ends).
+const workflow = apsWorkflow(aps, { gpuLimit: gpu !== undefined, numaflow }, onCluster);
+const experimentRuns = workflow === undefined ? [] : settings.experiments.map((experiment) => new Experiment(`experiment-${experiment.name}`, {
+    experiment,
+    workflow,
+    after: [monitoring],
+    defaultChannel: aps.channel,
+    namespace: aps.namespace,
+    image: aps.images.pvapy,
+    stack: pulumi.getStack(),
+    harvest: settings.harvest,
+    kubeconfig: cluster.kubeconfig,
+    metricsQueryUrl: monitoring.queryUrl,
+    metricsTenant: monitoring.tenant,
+}, onCluster));
+
 export const kubeconfig = cluster.kubeconfig;
 export const nodes = cluster.nodes;
 export const grafanaUrl = monitoring.grafanaUrl;
@@ -37,4 +66,7 @@ export const grafanaAdminPassword = monitoring.grafanaAdminPassword;
 export const metricsQueryUrl = monitoring.queryUrl;
 export const metricsTenant = monitoring.tenant;
 export const numaflowUiUrl = numaflow.uiUrl;
+export const numaflowUiAccessCommand = numaflow.uiAccessCommand;
 export const gpuStack = gpu ? "installed" : "not installed";
+export const actimanagerScheduler = actimanager?.schedulerName;
+export const experiments = experimentRecords(experimentRuns);

@@ -1,6 +1,7 @@
 import { extraArgProblems } from "../components/cluster/k3s-config";
 import { cidrsOverlap, parseCidr } from "./cidr";
 import { presets } from "./presets";
+import { checkWorkflowSettings } from "./schema-workflows";
 import { rootField } from "./schema";
 import { applyDefaults, checkShape, mergeLayers, SettingsProblem } from "./schema-dsl";
 import { HostSettings, PresetName, Settings } from "./settings";
@@ -64,7 +65,7 @@ export function resolveSettings(raw: Record<string, unknown>): Settings {
     if (problems.length > 0) {
         throw new SettingsError(problems);
     }
-    problems.push(...checkSemantics(merged, raw));
+    problems.push(...checkSemantics(merged, raw), ...checkWorkflowSettings(merged));
     for (const requirement of preset.requires) {
         if (merged.hosts && !requirement.rule(merged.hosts)) {
             problems.push({ key: `${CONFIG_NAMESPACE}:hosts`, message: `${CONFIG_NAMESPACE}:hosts: ${requirement.message}` });

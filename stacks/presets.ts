@@ -30,6 +30,7 @@ export const presets: Record<PresetName, Preset> = {
             monitoring: { footprint: "small" },
             numaflow: { isb: { replicas: 1 } },
             gpu: { stack: "on" },
+            workflows: { aps: { enabled: true } },
         },
         hostDefaults: { role: "server", gpu: true },
         requires: [

@@ -1,14 +1,10 @@
 import { k3sVersion } from "../components/versions";
+import { cpuHint, cpuPattern, dnsLabelHint, dnsLabelPattern, durationHint, durationPattern, quantityHint, quantityPattern } from "./formats";
 import { Field, ObjectField } from "./schema-dsl";
+import { controllersField, experimentsField, harvestField, workflowsField } from "./schema-workflows";
 
 /** Everything a stack can set, under the Pulumi config namespace `charon`. Defaults here apply to every preset. */
 
-const durationPattern = /^([0-9]+(ms|s|m|h|d|w|y))+$/;
-const durationHint = "a duration such as 30s, 5m, 1h or 15d";
-const quantityPattern = /^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$/;
-const quantityHint = "a Kubernetes quantity such as 512Mi or 3Gi";
-const cpuPattern = /^([0-9]+m|[0-9]+(\.[0-9]+)?)$/;
-const cpuHint = "a CPU quantity such as 500m or 2";
 const labelKeyPattern = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const labelKeyHint = "a Kubernetes label key such as example.com/zone";
 const labelValueField: Field = {
@@ -17,11 +13,6 @@ const labelValueField: Field = {
     pattern: /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/,
     patternHint: "a Kubernetes label value (≤ 63 characters of letters, digits, -, _ and .)",
 };
-export const imageField = (doc: string, image: string): Field => ({
-    kind: "string", doc, default: image,
-    pattern: /^[^\s:@]+(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/,
-    patternHint: "an image reference repo/name:tag or repo/name@sha256:<digest>",
-});
 
 const sshTarget: Record<string, Field> = {
     address: { kind: "string", doc: "Host name or IP address Pulumi connects to (and k3s advertises in its TLS SANs)." },
@@ -39,7 +30,7 @@ export const hostField: ObjectField = {
     fields: {
         name: {
             kind: "string", doc: "Unique host name; becomes the Kubernetes node name.",
-            pattern: /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, patternHint: "a DNS label (lower-case letters, digits, -)",
+            pattern: dnsLabelPattern, patternHint: dnsLabelHint,
         },
         role: { kind: "enum", values: ["server", "agent"], doc: "server runs the control plane; agent only runs workloads." },
         local: { kind: "boolean", default: false, doc: "The machine running Pulumi itself (local commands, no SSH)." },
@@ -163,5 +154,9 @@ export const rootField: ObjectField = {
         monitoring: monitoringField,
         numaflow: numaflowField,
         gpu: gpuField,
+        workflows: workflowsField,
+        experiments: experimentsField,
+        harvest: harvestField,
+        controllers: controllersField,
     },
 };

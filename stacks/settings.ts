@@ -1,4 +1,7 @@
 /** The resolved, validated settings of a stack: what index.ts hands to the components. */
+import type { ControllersSettings, ExperimentSettings, HarvestSettings, WorkflowsSettings } from "./settings-workflows";
+
+export type * from "./settings-workflows";
 
 export type PresetName = "dev" | "gpu-node" | "cluster";
 export type HostRole = "server" | "agent";
@@ -81,4 +84,8 @@ export interface Settings {
     monitoring: MonitoringSettings;
     numaflow: NumaflowSettings;
     gpu: GpuSettings;
+    workflows: WorkflowsSettings;
+    experiments: ExperimentSettings[];
+    harvest: HarvestSettings;
+    controllers: ControllersSettings;
 }

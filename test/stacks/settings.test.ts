@@ -50,6 +50,8 @@ describe("stack settings", () => {
             assert.equal(s.monitoring.footprint, "small");
             assert.equal(s.numaflow.isb.replicas, 1);
             assert.equal(s.monitoring.storageSize, "10Gi");
+            assert.equal(s.workflows.aps.enabled, true);
+            assert.equal(s.workflows.aps.deploy, "pipeline");
         });
 
         it("cluster: hosts default to agents, large footprint, three JetStream replicas", () => {

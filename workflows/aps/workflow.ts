@@ -1,0 +1,32 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { ApsSettings } from "../../stacks/settings-workflows";
+import { ApsBaseline } from "./baseline";
+import { ApsPtychoNN } from "./ptychonn";
+
+export interface ApsWorkflowDeps {
+    /** The NVIDIA device plugin is installed: inference containers request one nvidia.com/gpu. */
+    gpuLimit: boolean;
+    /** The Numaflow platform (controller release and ISB) the pipeline waits for. */
+    numaflow?: { controller: pulumi.Resource; isb: pulumi.Resource };
+}
+
+/**
+ * The stack's APS workflow: the Numaflow pipeline or the baseline, as `workflows.aps.deploy` says; undefined when
+ * `workflows.aps.enabled` is false. Logical names: `aps` (pipeline) and `aps-baseline`.
+ */
+export function apsWorkflow(aps: ApsSettings, deps: ApsWorkflowDeps, opts?: pulumi.ComponentResourceOptions): ApsPtychoNN | ApsBaseline | undefined {
+    if (!aps.enabled) {
+        return undefined;
+    }
+    const common = {
+        namespace: aps.namespace, channel: aps.channel, queueSize: aps.queueSize, cpu: aps.cpu, memory: aps.memory, gpuLimit: deps.gpuLimit,
+    };
+    return aps.deploy === "pipeline"
+        ? new ApsPtychoNN("aps", {
+            ...common, profile: aps.profile, batchSize: aps.batchSize, vertices: aps.vertices, numaflow: deps.numaflow,
+            images: { udsource: aps.images.udsource, udf: aps.images.udf },
+        }, opts)
+        : new ApsBaseline("aps-baseline", {
+            ...common, mirrorChannel: aps.mirrorChannel, images: { consumer: aps.images.consumer, pvapy: aps.images.pvapy },
+        }, opts);
+}
