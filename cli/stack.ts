@@ -72,6 +72,12 @@ export function parseCommandLine(argv: string[]): Options {
     };
 }
 
+/** The policy configuration of a stack: policies/config/<stack>.json when it exists, else the default. */
+export function policyConfigFor(stack: string, root = repoRoot): string {
+    const own = path.join(root, "policies", "config", `${stack}.json`);
+    return fs.existsSync(own) ? own : path.join(root, "policies", "config", "default.json");
+}
+
 async function confirm(question: string): Promise<boolean> {
     const rl = readline.createInterface({ input: process.stdin, output: process.stdout });
     try {
@@ -102,19 +108,20 @@ async function run(opts: Options): Promise<void> {
     const stack = await openStack(opts, log);
     const onOutput = (text: string) => process.stdout.write(text);
     const policyPacks = opts.policy ? [path.join(repoRoot, "policies")] : [];
+    const policyPackConfigs = opts.policy ? [policyConfigFor(opts.stack)] : [];
     if (opts.refresh && opts.operation !== "outputs") {
         await stack.refresh({ onOutput });
     }
     switch (opts.operation) {
         case "preview":
-            await stack.preview({ onOutput, policyPacks, expectNoChanges: opts.expectNoChanges, diff: true });
+            await stack.preview({ onOutput, policyPacks, policyPackConfigs, expectNoChanges: opts.expectNoChanges, diff: true });
             return;
         case "up":
             if (!opts.yes) {
                 if (!process.stdin.isTTY) {
                     throw new UsageError("up changes real machines; without a terminal pass --yes to confirm");
                 }
-                const preview = await stack.preview({ onOutput, policyPacks });
+                const preview = await stack.preview({ onOutput, policyPacks, policyPackConfigs });
                 const changes = Object.entries(preview.changeSummary).filter(([op, n]) => op !== "same" && n > 0);
                 if (changes.length === 0) {
                     log("No changes.");
@@ -125,7 +132,7 @@ async function run(opts: Options): Promise<void> {
                     return;
                 }
             }
-            await stack.up({ onOutput, policyPacks, expectNoChanges: opts.expectNoChanges });
+            await stack.up({ onOutput, policyPacks, policyPackConfigs, expectNoChanges: opts.expectNoChanges });
             return;
         case "destroy":
             if (!opts.yes) {

@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { chooseBackend, loggedInBackend } from "../../cli/backend";
-import { parseCommandLine } from "../../cli/stack";
+import { parseCommandLine, policyConfigFor } from "../../cli/stack";
 import { pulumiCliVersion } from "../../components/versions";
 
 const repoRoot = path.resolve(__dirname, "..", "..");
@@ -29,6 +29,15 @@ describe("main-job commands (npm run up/preview/destroy/outputs)", () => {
         assert.throws(() => parseCommandLine(["deploy"]), /unknown operation "deploy"; expected one of up, preview, destroy, outputs/);
         assert.throws(() => parseCommandLine(["up", "--stak", "x"]), /Unknown option '--stak'/);
         assert.throws(() => parseCommandLine(["up", "--stack", "a b"]), /--stack "a b" is not a valid stack name/);
+    });
+
+    it("runs the policy pack with the stack's own policy config when there is one, else the default", () => {
+        const root = fs.mkdtempSync(path.join(os.tmpdir(), "charon-policy-"));
+        fs.mkdirSync(path.join(root, "policies", "config"), { recursive: true });
+        fs.writeFileSync(path.join(root, "policies", "config", "cluster.json"), "{}");
+        assert.equal(policyConfigFor("cluster", root), path.join(root, "policies", "config", "cluster.json"));
+        assert.equal(policyConfigFor("dev", root), path.join(root, "policies", "config", "default.json"));
+        assert.ok(fs.existsSync(policyConfigFor("dev")), "the default policy config exists");
     });
 
     describe("backend choice", () => {
