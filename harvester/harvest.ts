@@ -1,0 +1,351 @@
+/**
+ * The library entry: `harvest(options) → manifest`. Validates, probes the endpoint, runs the queries
+ * concurrently (each spooled to its own part file), then writes the one output table atomically from the parts of
+ * every successful query, in the order the queries were given. A failed query never disturbs the others: it is
+ * recorded by name in the manifest (and in JSON's errors[]) and the rest are still written.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { replaceAtomically } from "./atomic";
+import { type Endpoint, HttpClient, type RequestStats } from "./http";
+import {
+    type EffectiveMode, type Manifest, type QueryEntry, manifestPath, partPath, partsDir, readManifest,
+    resumeConflict, writeManifest,
+} from "./manifest";
+import type { QueryRun } from "./modes/context";
+import { runRange } from "./modes/range";
+import { RemoteReadUnavailable, runRawInstant, runRawRemoteRead } from "./modes/raw";
+import { PartWriter } from "./parts";
+import type { HarvestEvent } from "./progress";
+import { parseSelector } from "./selector";
+import { formatDuration, isoUtc, promSeconds } from "./time";
+import { writeCsv } from "./writers/csv";
+import { writeJson } from "./writers/json";
+import { type ParquetCompression, writeParquet } from "./writers/parquet";
+import { type TableInput, labelColumns } from "./writers/table";
+
+export type Format = "csv" | "parquet" | "json";
+export type Mode = "auto" | "raw" | "range";
+
+export const DEFAULT_STEP_MS = 30_000;
+export const DEFAULT_SAMPLE_BUDGET = 1_500_000;
+
+export interface HarvestOptions {
+    /** The Prometheus-compatible API (base URL incl. any /prometheus prefix, headers, TLS). */
+    endpoint: Endpoint | string;
+    /** Tenant for Mimir/Cortex, sent as X-Scope-OrgID. */
+    tenant?: string;
+    /** PromQL queries; each becomes its own block of rows, labelled with its text. */
+    queries: string[];
+    /** Window, inclusive, epoch ms or Date. */
+    start: number | Date;
+    end: number | Date;
+    /** Range-query step in ms. Without it, auto mode reads plain selectors raw; range queries use 30 s. */
+    step?: number;
+    /** auto (default), raw or range. */
+    mode?: Mode;
+    /** csv (default), parquet or json. */
+    format?: Format;
+    /** Output file path. The manifest goes to `<output>.manifest.json`. */
+    output: string;
+    /** Queries in flight at once. Defaults to 4. */
+    concurrency?: number;
+    /** Per-request timeout in ms. Defaults to 60 s. */
+    timeoutMs?: number;
+    /** Retries per request. Defaults to 3. */
+    retries?: number;
+    /** First retry delay in ms (doubles per retry). Defaults to 250 ms. */
+    backoffMs?: number;
+    /** Skip queries an existing manifest marks complete. */
+    resume?: boolean;
+    /** Samples per response (bounds memory). Defaults to 1.5M. */
+    sampleBudget?: number;
+    /** Largest response accepted before asking for smaller pieces. Defaults to 64 MiB. */
+    maxBodyBytes?: number;
+    /** Parquet codec. Defaults to zstd. */
+    parquetCompression?: ParquetCompression;
+    /** Progress and diagnostics. */
+    onEvent?: (e: HarvestEvent) => void;
+}
+
+/** Bad input detected before any query ran (exit code 2). `option` names the offending option. */
+export class UsageError extends Error {
+    constructor(message: string, readonly option?: string) {
+        super(message);
+        this.name = "UsageError";
+    }
+}
+
+/** The endpoint could not be used at all before any query ran (exit code 2). */
+export class EndpointError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "EndpointError";
+    }
+}
+
+export function toolVersion(): string {
+    try {
+        const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "package.json"), "utf8")) as { version?: string };
+        return pkg.version ?? "0.0.0";
+    } catch {
+        return "0.0.0";
+    }
+}
+
+interface Planned {
+    index: number;
+    query: string;
+    kind: "range" | "raw";
+}
+
+/** Decides per query how it is fetched; throws UsageError for raw mode on expressions. */
+export function planModes(queries: string[], mode: Mode, step: number | undefined): Planned[] {
+    return queries.map((query, index) => {
+        const selector = parseSelector(query) !== undefined;
+        if (mode === "raw" && !selector) {
+            throw new UsageError(`--mode raw reads stored samples and needs plain series selectors; query #${index + 1} "${query}" is an expression (use --mode range or auto)`, "--mode");
+        }
+        const kind = mode === "raw" || (mode === "auto" && selector && step === undefined) ? "raw" : "range";
+        return { index, query, kind };
+    });
+}
+
+function ms(t: number | Date): number {
+    return t instanceof Date ? t.getTime() : t;
+}
+
+function validate(o: HarvestOptions): void {
+    if (o.queries.length === 0) {
+        throw new UsageError("no queries given (use --query or --queries-file)", "--query");
+    }
+    o.queries.forEach((q, i) => {
+        if (q.trim() === "") {
+            throw new UsageError(`query #${i + 1} is empty`, "--query");
+        }
+    });
+    const start = ms(o.start);
+    const end = ms(o.end);
+    if (!Number.isFinite(start) || !Number.isFinite(end)) {
+        throw new UsageError("start and end must be valid times", "--start");
+    }
+    if (end < start) {
+        throw new UsageError(`--end ${isoUtc(end)} is before --start ${isoUtc(start)}`, "--end");
+    }
+    if (o.step !== undefined && !(Number.isFinite(o.step) && o.step > 0)) {
+        throw new UsageError(`--step must be a positive duration, got ${o.step} ms`, "--step");
+    }
+    if (o.concurrency !== undefined && !(Number.isInteger(o.concurrency) && o.concurrency >= 1)) {
+        throw new UsageError(`--concurrency must be a positive integer, got ${o.concurrency}`, "--concurrency");
+    }
+    if (o.retries !== undefined && !(Number.isInteger(o.retries) && o.retries >= 0)) {
+        throw new UsageError(`--retries must be a non-negative integer, got ${o.retries}`, "--retries");
+    }
+    if (o.timeoutMs !== undefined && !(o.timeoutMs > 0)) {
+        throw new UsageError(`--timeout must be positive, got ${o.timeoutMs} ms`, "--timeout");
+    }
+}
+
+/** Builds the client for an endpoint, adding the tenant header. */
+export function makeClient(o: Pick<HarvestOptions, "endpoint" | "tenant" | "timeoutMs" | "retries" | "backoffMs" | "maxBodyBytes" | "concurrency">): HttpClient {
+    const ep: Endpoint = typeof o.endpoint === "string" ? { url: o.endpoint } : o.endpoint;
+    const headers = { ...(ep.headers ?? {}) };
+    if (o.tenant !== undefined) {
+        headers["X-Scope-OrgID"] = o.tenant;
+    }
+    try {
+        return new HttpClient({ ...ep, headers }, {
+            timeoutMs: o.timeoutMs, retries: o.retries, backoffMs: o.backoffMs, maxBodyBytes: o.maxBodyBytes,
+            maxSockets: (o.concurrency ?? 4) + 2,
+        });
+    } catch (err) {
+        throw new UsageError((err as Error).message, "<url>");
+    }
+}
+
+/** One cheap query proving the endpoint answers (and accepts our tenant/auth) before anything runs. */
+export async function probe(client: HttpClient, atMs: number): Promise<void> {
+    const stats: RequestStats = { requests: 0, retries: 0, bytes: 0 };
+    try {
+        await client.postForm("api/v1/query", { query: "1", time: promSeconds(atMs) }, stats);
+    } catch (err) {
+        throw new EndpointError(`endpoint ${client.base.toString()} is not usable: ${(err as Error).message}`);
+    }
+}
+
+function emptyEntry(index: number, query: string): QueryEntry {
+    return { index, query, status: "pending", series: 0, samples: 0, requests: 0, retries: 0, bytes: 0, durationMs: 0 };
+}
+
+/** Runs a harvest. Resolves with the manifest (also written to disk) even when some queries failed. */
+export async function harvest(o: HarvestOptions): Promise<Manifest> {
+    validate(o);
+    const emit = o.onEvent ?? ((): void => undefined);
+    const start = ms(o.start);
+    const end = ms(o.end);
+    const mode = o.mode ?? "auto";
+    const format = o.format ?? "csv";
+    const planned = planModes(o.queries, mode, o.step);
+    const stepMs = planned.some((p) => p.kind === "range") ? o.step ?? DEFAULT_STEP_MS : o.step;
+    const output = path.resolve(o.output);
+    const partsRel = path.basename(partsDir(output));
+    fs.mkdirSync(path.dirname(output), { recursive: true });
+    const client = makeClient(o);
+    const t0 = Date.now();
+
+    const manifest: Manifest = {
+        tool: { name: "charon-harvest", version: toolVersion() },
+        endpoint: client.base.toString(),
+        tenant: o.tenant,
+        window: { start: isoUtc(start), end: isoUtc(end), startMs: start, endMs: end },
+        mode,
+        stepMs,
+        step: stepMs === undefined ? undefined : formatDuration(stepMs),
+        format,
+        output,
+        status: "running",
+        startedAt: new Date(t0).toISOString(),
+        queries: planned.map((p) => emptyEntry(p.index, p.query)),
+        totals: { queries: 0, ok: 0, failed: 0, series: 0, samples: 0 },
+    };
+
+    // Resume: carry over completed queries whose parts are still there.
+    const prev = o.resume ? readManifest(output) : undefined;
+    if (prev !== undefined) {
+        const conflict = resumeConflict(prev, manifest);
+        if (conflict !== undefined) {
+            throw new UsageError(`--resume: ${manifestPath(output)} was written for different settings: ${conflict}`, "--resume");
+        }
+        const sameQueries = prev.queries.length === o.queries.length && prev.queries.every((q, i) => q.query === o.queries[i]);
+        if (prev.status === "complete" && sameQueries && prev.format === format && fs.existsSync(output)) {
+            client.close();
+            emit({ type: "start", queries: prev.queries.length, skipped: prev.queries.length });
+            emit({ type: "done", manifest: prev });
+            return prev;
+        }
+        const byText = new Map<string, QueryEntry[]>();
+        for (const q of prev.queries) {
+            if (q.status === "ok" && q.part !== undefined && fs.existsSync(partPath(output, q.part))) {
+                byText.set(q.query, [...(byText.get(q.query) ?? []), q]);
+            }
+        }
+        manifest.queries = manifest.queries.map((e) => {
+            const old = byText.get(e.query)?.shift();
+            return old === undefined ? e : { ...old, index: e.index, resumed: true };
+        });
+    }
+    const todo = planned.filter((p) => manifest.queries[p.index].status !== "ok");
+
+    try {
+        if (todo.length > 0) {
+            await probe(client, end);
+        }
+        fs.mkdirSync(partsDir(output), { recursive: true });
+        writeManifest(output, manifest);
+        emit({ type: "start", queries: planned.length, skipped: planned.length - todo.length });
+
+        let rawBackend: "unknown" | "remote-read" | "instant" = "unknown";
+        const runOne = async (p: Planned): Promise<void> => {
+            const entry = emptyEntry(p.index, p.query);
+            const name = `${String(p.index).padStart(4, "0")}.part`;
+            const finalPart = path.join(partsDir(output), name);
+            const part = new PartWriter(`${finalPart}.tmp`);
+            const stats: RequestStats = { requests: 0, retries: 0, bytes: 0 };
+            const warnings: string[] = [];
+            const run: QueryRun = {
+                client, query: p.query, start, end, part, stats, warnings,
+                sampleBudget: o.sampleBudget ?? DEFAULT_SAMPLE_BUDGET,
+                onSamples: (n) => emit({ type: "samples", index: p.index, samples: n }),
+                onRetry: (err, delayMs) => emit({ type: "retry", index: p.index, query: p.query, error: (err as Error).message, delayMs }),
+            };
+            const qt0 = Date.now();
+            emit({ type: "query-start", index: p.index, query: p.query });
+            let effective: EffectiveMode = "range";
+            try {
+                if (p.kind === "range") {
+                    await runRange(run, stepMs as number);
+                } else {
+                    const selector = parseSelector(p.query)!;
+                    if (rawBackend !== "instant") {
+                        try {
+                            effective = "raw-remote-read";
+                            await runRawRemoteRead(run, selector);
+                            rawBackend = "remote-read";
+                        } catch (err) {
+                            if (!(err instanceof RemoteReadUnavailable)) {
+                                throw err;
+                            }
+                            rawBackend = "instant";
+                            part.rollback({ offset: 0, series: 0 });
+                            emit({ type: "fallback", index: p.index, query: p.query, reason: `${err.message}; using instant range-selector queries` });
+                        }
+                    }
+                    if (rawBackend === "instant") {
+                        effective = "raw-instant";
+                        await runRawInstant(run, p.query);
+                    }
+                }
+                part.commit(finalPart);
+                Object.assign(entry, {
+                    status: "ok", series: part.seriesCount, samples: part.samples, part: path.join(partsRel, name),
+                    labels: [...part.labelNames].sort(),
+                });
+            } catch (err) {
+                part.discard();
+                Object.assign(entry, { status: "failed", error: (err as Error).message });
+            }
+            Object.assign(entry, {
+                mode: effective, requests: stats.requests, retries: stats.retries, bytes: stats.bytes,
+                durationMs: Date.now() - qt0, warnings: warnings.length > 0 ? warnings : undefined,
+            });
+            manifest.queries[p.index] = entry;
+            writeManifest(output, manifest);
+            emit({ type: "query-done", entry });
+        };
+
+        // A fixed pool of workers taking queries in order.
+        let next = 0;
+        const workers = Array.from({ length: Math.min(o.concurrency ?? 4, Math.max(1, todo.length)) }, async () => {
+            while (next < todo.length) {
+                await runOne(todo[next++]);
+            }
+        });
+        await Promise.all(workers);
+
+        // Write the output from every successful query, in query order.
+        const ok = manifest.queries.filter((q) => q.status === "ok");
+        if (ok.length > 0) {
+            const input: TableInput = {
+                queries: ok.map((q) => ({ index: q.index, query: q.query, partPath: partPath(output, q.part as string) })),
+                errors: manifest.queries.filter((q) => q.status === "failed")
+                    .map((q) => ({ index: q.index, query: q.query, error: q.error ?? "" })),
+                labelColumns: labelColumns(ok.flatMap((q) => q.labels ?? [])),
+                metadata: {
+                    "charon.harvest": JSON.stringify({
+                        endpoint: manifest.endpoint, window: manifest.window, mode, step: manifest.step,
+                        tool: manifest.tool,
+                    }),
+                },
+            };
+            emit({ type: "writing", format, output });
+            manifest.rows = await replaceAtomically(output, (tmp) => format === "csv" ? writeCsv(tmp, input)
+                : format === "json" ? writeJson(tmp, input) : writeParquet(tmp, input, o.parquetCompression));
+        }
+        const failed = manifest.queries.some((q) => q.status !== "ok");
+        manifest.status = failed ? "partial" : "complete";
+        manifest.finishedAt = new Date().toISOString();
+        manifest.durationMs = Date.now() - t0;
+        if (!failed) {
+            // Everything is in the output; the parts are no longer needed for --resume.
+            fs.rmSync(partsDir(output), { recursive: true, force: true });
+            for (const q of manifest.queries) {
+                delete q.part;
+            }
+        }
+        writeManifest(output, manifest);
+        emit({ type: "done", manifest });
+        return manifest;
+    } finally {
+        client.close();
+    }
+}

@@ -1,0 +1,291 @@
+/**
+ * The HTTP client: node:http/https with a keep-alive agent (the global fetch is several times slower for bulk
+ * bodies), POST form encoding (proxies limit URL length), per-request timeouts, a response size cap, and retries
+ * with exponential backoff on connection errors, 5xx, 429 and Prometheus' "context deadline exceeded" 422s —
+ * never on 400 bad_data or other client errors.
+ */
+import * as http from "node:http";
+import * as https from "node:https";
+
+export interface TlsSettings {
+    /** PEM CA bundle to trust in addition to… nothing: when set, only this CA is trusted. */
+    ca?: string | Buffer;
+    /** PEM client certificate and key (mutual TLS, e.g. a kubeconfig user). */
+    cert?: string | Buffer;
+    key?: string | Buffer;
+    /** Skip server certificate verification. */
+    insecureSkipVerify?: boolean;
+}
+
+export interface Endpoint {
+    /** Base URL of the Prometheus API, including any path prefix (e.g. http://host:9090/prometheus). */
+    url: string;
+    /** Headers sent with every request (tenant, authorization, custom). */
+    headers?: Record<string, string>;
+    tls?: TlsSettings;
+}
+
+export interface ClientSettings {
+    /** Per-request timeout in ms. Defaults to 60 s. */
+    timeoutMs?: number;
+    /** Retries after the first attempt. Defaults to 3. */
+    retries?: number;
+    /** First backoff delay in ms, doubled per retry (with jitter), capped at 10 s. Defaults to 250 ms. */
+    backoffMs?: number;
+    /** Largest response body accepted before the request is aborted. Defaults to 64 MiB. */
+    maxBodyBytes?: number;
+    /** Parallel connections to keep. Defaults to 8. */
+    maxSockets?: number;
+}
+
+/** Counts what happened to one logical request (across its retries). */
+export interface RequestStats {
+    requests: number;
+    retries: number;
+    bytes: number;
+}
+
+/** A failure to talk to the server at all (refused, reset, DNS, TLS, timeout). */
+export class ConnectionError extends Error {
+    constructor(message: string, readonly code?: string) {
+        super(message);
+        this.name = "ConnectionError";
+    }
+}
+
+/** A non-2xx answer; `serverError` is the server's own error text when it sent one. */
+export class HttpError extends Error {
+    constructor(readonly status: number, readonly errorType: string | undefined, readonly serverError: string,
+        readonly retryAfterMs?: number) {
+        super(`HTTP ${status}${errorType ? ` ${errorType}` : ""}: ${serverError}`);
+        this.name = "HttpError";
+    }
+}
+
+/** The response was larger than maxBodyBytes (the caller should ask for less). */
+export class BodyTooLargeError extends Error {
+    constructor(readonly limit: number) {
+        super(`response body exceeded ${limit} bytes`);
+        this.name = "BodyTooLargeError";
+    }
+}
+
+/** Whether an error is worth retrying: transient transport or server trouble, never a bad request. */
+export function isRetryable(err: unknown): boolean {
+    if (err instanceof ConnectionError) {
+        return true;
+    }
+    if (err instanceof HttpError) {
+        if (err.status >= 500 || err.status === 429) {
+            return true;
+        }
+        return err.status === 422 && /context deadline exceeded/i.test(err.serverError);
+    }
+    return false;
+}
+
+/** Delay before retry number `attempt` (0-based). Honors Retry-After when the server sent one. */
+export function backoffDelay(attempt: number, baseMs: number, err: unknown, random: () => number = Math.random): number {
+    if (err instanceof HttpError && err.retryAfterMs !== undefined) {
+        return Math.min(err.retryAfterMs, 30_000);
+    }
+    const exp = Math.min(baseMs * 2 ** attempt, 10_000);
+    return Math.round(exp * (0.8 + 0.4 * random()));
+}
+
+/** Extracts Prometheus' {status:"error", errorType, error} from a body, or a short text excerpt. */
+export function parseErrorBody(body: Buffer, contentType: string | undefined): { errorType?: string; error: string } {
+    const text = body.toString("utf8", 0, Math.min(body.length, 4096)).trim();
+    if ((contentType ?? "").includes("json") || text.startsWith("{")) {
+        try {
+            const j = JSON.parse(body.toString("utf8")) as { errorType?: unknown; error?: unknown };
+            if (typeof j.error === "string") {
+                return { errorType: typeof j.errorType === "string" ? j.errorType : undefined, error: j.error };
+            }
+        } catch {
+            // not JSON after all
+        }
+    }
+    return { error: text.length > 0 ? text.slice(0, 500) : "(empty body)" };
+}
+
+export interface RawResponse {
+    status: number;
+    headers: http.IncomingHttpHeaders;
+    body: Buffer;
+}
+
+function sleep(ms: number): Promise<void> {
+    return new Promise((r) => setTimeout(r, ms));
+}
+
+export class HttpClient {
+    readonly base: URL;
+    private readonly agent: http.Agent;
+    private readonly mod: typeof http | typeof https;
+    readonly timeoutMs: number;
+    readonly retries: number;
+    readonly backoffMs: number;
+    readonly maxBodyBytes: number;
+    private readonly headers: Record<string, string>;
+
+    constructor(readonly endpoint: Endpoint, settings: ClientSettings = {}) {
+        let base: URL;
+        try {
+            base = new URL(endpoint.url);
+        } catch {
+            throw new Error(`invalid URL "${endpoint.url}"`);
+        }
+        if (base.protocol !== "http:" && base.protocol !== "https:") {
+            throw new Error(`unsupported URL scheme "${base.protocol}" in "${endpoint.url}" (use http or https)`);
+        }
+        this.base = base;
+        this.timeoutMs = settings.timeoutMs ?? 60_000;
+        this.retries = settings.retries ?? 3;
+        this.backoffMs = settings.backoffMs ?? 250;
+        this.maxBodyBytes = settings.maxBodyBytes ?? 64 * 1024 * 1024;
+        this.headers = { ...(endpoint.headers ?? {}) };
+        const maxSockets = settings.maxSockets ?? 8;
+        if (base.protocol === "https:") {
+            const tls = endpoint.tls ?? {};
+            this.mod = https;
+            this.agent = new https.Agent({
+                keepAlive: true, maxSockets, ca: tls.ca, cert: tls.cert, key: tls.key,
+                rejectUnauthorized: !tls.insecureSkipVerify,
+            });
+        } else {
+            this.mod = http;
+            this.agent = new http.Agent({ keepAlive: true, maxSockets });
+        }
+    }
+
+    /** URL of an API path below the base (keeps the base's path prefix). */
+    urlFor(path: string): URL {
+        const u = new URL(this.base.toString());
+        u.pathname = `${u.pathname.replace(/\/+$/, "")}/${path.replace(/^\/+/, "")}`;
+        return u;
+    }
+
+    close(): void {
+        this.agent.destroy();
+    }
+
+    /** Starts one request; resolves with the response once its headers arrived. */
+    private start(method: string, path: string, body: Buffer | undefined, headers: Record<string, string>,
+        search?: URLSearchParams): Promise<{ res: http.IncomingMessage; req: http.ClientRequest; done: () => void }> {
+        const url = this.urlFor(path);
+        if (search !== undefined) {
+            url.search = search.toString();
+        }
+        return new Promise((resolve, reject) => {
+            const allHeaders: Record<string, string> = { ...this.headers, ...headers };
+            if (body !== undefined) {
+                allHeaders["Content-Length"] = String(body.length);
+            }
+            const req = this.mod.request(url, { method, agent: this.agent, headers: allHeaders });
+            const timer = setTimeout(() => {
+                req.destroy(new ConnectionError(`request to ${url.origin}${url.pathname} timed out after ${this.timeoutMs} ms`, "ETIMEDOUT"));
+            }, this.timeoutMs);
+            const done = (): void => clearTimeout(timer);
+            req.on("error", (err: NodeJS.ErrnoException) => {
+                done();
+                reject(err instanceof ConnectionError ? err
+                    : new ConnectionError(`cannot reach ${url.origin}${url.pathname}: ${err.message}`, err.code));
+            });
+            req.on("response", (res) => resolve({ res, req, done }));
+            req.end(body);
+        });
+    }
+
+    /** One attempt: full body, HttpError on non-2xx. */
+    private async once(method: string, path: string, body: Buffer | undefined, headers: Record<string, string>,
+        stats: RequestStats, search?: URLSearchParams): Promise<RawResponse> {
+        stats.requests++;
+        const { res, req, done } = await this.start(method, path, body, headers, search);
+        try {
+            const chunks: Buffer[] = [];
+            let size = 0;
+            const max = this.maxBodyBytes;
+            await new Promise<void>((resolve, reject) => {
+                res.on("data", (c: Buffer) => {
+                    size += c.length;
+                    if (size > max) {
+                        req.destroy();
+                        reject(new BodyTooLargeError(max));
+                        return;
+                    }
+                    chunks.push(c);
+                });
+                res.on("end", resolve);
+                res.on("error", (e: NodeJS.ErrnoException) => reject(new ConnectionError(`response interrupted: ${e.message}`, e.code)));
+                res.on("aborted", () => reject(new ConnectionError("response aborted by the server", "ECONNRESET")));
+                req.on("error", (e: NodeJS.ErrnoException) => reject(e instanceof ConnectionError ? e
+                    : new ConnectionError(`response interrupted: ${e.message}`, e.code)));
+            });
+            stats.bytes += size;
+            const buf = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
+            const status = res.statusCode ?? 0;
+            if (status < 200 || status >= 300) {
+                const e = parseErrorBody(buf, res.headers["content-type"]);
+                const ra = Number(res.headers["retry-after"]);
+                throw new HttpError(status, e.errorType, e.error, Number.isFinite(ra) ? ra * 1000 : undefined);
+            }
+            return { status, headers: res.headers, body: buf };
+        } finally {
+            done();
+        }
+    }
+
+    /** Runs `attempt` with retries; `onRetry` sees each error that will be retried. */
+    async withRetries<T>(attempt: () => Promise<T>, stats: RequestStats, onRetry?: (err: unknown, delayMs: number) => void): Promise<T> {
+        for (let n = 0; ; n++) {
+            try {
+                return await attempt();
+            } catch (err) {
+                if (n >= this.retries || !isRetryable(err)) {
+                    throw err;
+                }
+                const delay = backoffDelay(n, this.backoffMs, err);
+                stats.retries++;
+                onRetry?.(err, delay);
+                await sleep(delay);
+            }
+        }
+    }
+
+    /** POST application/x-www-form-urlencoded with retries; resolves with the 2xx body. */
+    postForm(path: string, params: Record<string, string>, stats: RequestStats,
+        onRetry?: (err: unknown, delayMs: number) => void): Promise<RawResponse> {
+        const body = Buffer.from(new URLSearchParams(params).toString());
+        const headers = { "Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json" };
+        return this.withRetries(() => this.once("POST", path, body, headers, stats), stats, onRetry);
+    }
+
+    /** GET with query parameters and retries. */
+    get(path: string, params: URLSearchParams, stats: RequestStats): Promise<RawResponse> {
+        return this.withRetries(() => this.once("GET", path, undefined, { Accept: "application/json" }, stats, params), stats);
+    }
+
+    /**
+     * POST a binary body and hand back the streaming response (2xx only; non-2xx bodies are read and thrown as
+     * HttpError). No retries here: the caller retries around its whole read.
+     */
+    async postStream(path: string, body: Buffer, headers: Record<string, string>, stats: RequestStats): Promise<{ res: http.IncomingMessage; finish: () => void }> {
+        stats.requests++;
+        const { res, done } = await this.start("POST", path, body, headers);
+        const status = res.statusCode ?? 0;
+        if (status < 200 || status >= 300) {
+            const chunks: Buffer[] = [];
+            try {
+                for await (const c of res) {
+                    chunks.push(c as Buffer);
+                }
+            } finally {
+                done();
+            }
+            const e = parseErrorBody(Buffer.concat(chunks), res.headers["content-type"]);
+            throw new HttpError(status, e.errorType, e.error);
+        }
+        return { res, finish: done };
+    }
+}

@@ -1,0 +1,454 @@
+/**
+ * A scanner for Prometheus query / query_range response bodies that reads samples straight from the bytes into
+ * Float64Arrays (≈4× faster than JSON.parse + Number() on large bodies). Series labels (small objects) go through
+ * JSON.parse. Sample values are strings in the API: "NaN", "+Inf" and "-Inf" are mapped explicitly
+ * (Number("+Inf") is NaN in JavaScript); decimals take an exact fast path, anything else goes through Number().
+ */
+
+export interface ScannedSeries {
+    labels: Record<string, string>;
+    /** The raw JSON text of the labels object; equal text ⇔ equal labels for one server. */
+    key: string;
+    /** Sample timestamps in epoch milliseconds. */
+    timestamps: Float64Array;
+    values: Float64Array;
+}
+
+export interface ScanResult {
+    status: string;
+    resultType: string;
+    series: ScannedSeries[];
+    warnings: string[];
+    errorType?: string;
+    error?: string;
+    /** Series that carried native histograms (not exported; reported as a warning). */
+    histogramSeries: number;
+}
+
+const POW10: number[] = [];
+for (let i = 0; i <= 22; i++) {
+    POW10.push(10 ** i);
+}
+
+const Q = 0x22; // "
+const BS = 0x5c; // backslash
+const LB = 0x5b; // [
+const RB = 0x5d; // ]
+const LC = 0x7b; // {
+const RC = 0x7d; // }
+const COMMA = 0x2c;
+const COLON = 0x3a;
+
+class ScanError extends Error {}
+
+class Scanner {
+    i = 0;
+    ts = new Float64Array(1024);
+    vs = new Float64Array(1024);
+    n = 0;
+    /** Whether the last string passed to stringEnd() contained an escape. */
+    escaped = false;
+    constructor(readonly b: Buffer) {}
+
+    fail(what: string): never {
+        const near = this.b.toString("utf8", Math.max(0, this.i - 20), Math.min(this.b.length, this.i + 20));
+        throw new ScanError(`malformed response JSON at byte ${this.i}: ${what} (near ${JSON.stringify(near)})`);
+    }
+
+    ws(): number {
+        const b = this.b;
+        let i = this.i;
+        let c = b[i];
+        while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) {
+            c = b[++i];
+        }
+        this.i = i;
+        return c;
+    }
+
+    expect(ch: number): void {
+        if (this.ws() !== ch) {
+            this.fail(`expected '${String.fromCharCode(ch)}'`);
+        }
+        this.i++;
+    }
+
+    /** Index just past the closing quote of the string starting at this.i (which must be a quote). */
+    stringEnd(): number {
+        const b = this.b;
+        let i = this.i + 1;
+        this.escaped = false;
+        for (;;) {
+            const c = b[i];
+            if (c === Q) {
+                return i + 1;
+            }
+            if (c === BS) {
+                this.escaped = true;
+                i += 2;
+            } else if (c === undefined) {
+                this.fail("unterminated string");
+            } else {
+                i++;
+            }
+        }
+    }
+
+    readString(): string {
+        if (this.ws() !== Q) {
+            this.fail("expected a string");
+        }
+        const start = this.i;
+        const end = this.stringEnd();
+        this.i = end;
+        if (this.escaped) {
+            return JSON.parse(this.b.toString("utf8", start, end)) as string;
+        }
+        return this.b.toString("utf8", start + 1, end - 1);
+    }
+
+    /** Skips any JSON value, returning [start, end) of its text. */
+    skipValue(): [number, number] {
+        const c = this.ws();
+        const start = this.i;
+        if (c === Q) {
+            this.i = this.stringEnd();
+            return [start, this.i];
+        }
+        if (c === LC || c === LB) {
+            let depth = 0;
+            const b = this.b;
+            let i = this.i;
+            for (;;) {
+                const d = b[i];
+                if (d === undefined) {
+                    this.i = i;
+                    this.fail("unterminated value");
+                }
+                if (d === Q) {
+                    this.i = i;
+                    i = this.stringEnd();
+                    continue;
+                }
+                if (d === LC || d === LB) {
+                    depth++;
+                } else if (d === RC || d === RB) {
+                    depth--;
+                    if (depth === 0) {
+                        this.i = i + 1;
+                        return [start, this.i];
+                    }
+                }
+                i++;
+            }
+        }
+        const b = this.b;
+        let i = this.i;
+        while (i < b.length && b[i] !== COMMA && b[i] !== RC && b[i] !== RB && b[i] !== 0x20 && b[i] !== 0x0a) {
+            i++;
+        }
+        if (i === start) {
+            this.fail("expected a value");
+        }
+        this.i = i;
+        return [start, i];
+    }
+
+    /** Iterates object keys: calls onKey with the scanner positioned at the value; onKey must consume it. */
+    object(onKey: (key: string) => void): void {
+        this.expect(LC);
+        if (this.ws() === RC) {
+            this.i++;
+            return;
+        }
+        for (;;) {
+            const key = this.readString();
+            this.expect(COLON);
+            onKey(key);
+            const c = this.ws();
+            this.i++;
+            if (c === RC) {
+                return;
+            }
+            if (c !== COMMA) {
+                this.i--;
+                this.fail("expected ',' or '}'");
+            }
+        }
+    }
+
+    /** A JSON number of unix seconds (up to ms precision) → epoch ms. */
+    timestampMs(): number {
+        const b = this.b;
+        let i = this.i;
+        let neg = false;
+        if (b[i] === 0x2d) {
+            neg = true;
+            i++;
+        }
+        let int = 0;
+        let c = b[i];
+        const digitsStart = i;
+        while (c >= 0x30 && c <= 0x39) {
+            int = int * 10 + (c - 0x30);
+            c = b[++i];
+        }
+        if (i === digitsStart) {
+            this.fail("expected a timestamp");
+        }
+        let ms = int * 1000;
+        if (c === 0x2e) {
+            c = b[++i];
+            let scale = 100;
+            let frac = 0;
+            let extra = false;
+            while (c >= 0x30 && c <= 0x39) {
+                if (scale >= 1) {
+                    frac += (c - 0x30) * scale;
+                    scale /= 10;
+                } else {
+                    extra = true;
+                }
+                c = b[++i];
+            }
+            if (extra) {
+                const start = this.i;
+                this.i = i;
+                return Math.round(Number(b.toString("latin1", start, i)) * 1000);
+            }
+            ms += frac;
+        }
+        if (c === 0x65 || c === 0x45) {
+            const start = this.i;
+            this.skipValue();
+            return Math.round(Number(b.toString("latin1", start, this.i)) * 1000);
+        }
+        this.i = i;
+        return neg ? -ms : ms;
+    }
+
+    /** A quoted sample value "…" → float64. */
+    sampleValue(): number {
+        const b = this.b;
+        if (b[this.i] !== Q) {
+            this.ws();
+            if (b[this.i] !== Q) {
+                this.fail("expected a quoted sample value");
+            }
+        }
+        let i = this.i + 1;
+        const start = i;
+        let c = b[i];
+        // Fast exact path: [-]digits[.digits] with ≤ 15 digits in total (Clinger: exact integer / exact 10^k).
+        let neg = false;
+        if (c === 0x2d) {
+            neg = true;
+            c = b[++i];
+        }
+        let mant = 0;
+        let digits = 0;
+        let scale = 0;
+        while (c >= 0x30 && c <= 0x39) {
+            mant = mant * 10 + (c - 0x30);
+            digits++;
+            c = b[++i];
+        }
+        if (c === 0x2e) {
+            c = b[++i];
+            while (c >= 0x30 && c <= 0x39) {
+                mant = mant * 10 + (c - 0x30);
+                digits++;
+                scale++;
+                c = b[++i];
+            }
+        }
+        if (c === Q && digits > 0 && digits <= 15) {
+            this.i = i + 1;
+            const v = scale === 0 ? mant : mant / POW10[scale];
+            return neg ? -v : v;
+        }
+        // Slow path: special values, exponents, long mantissas.
+        while (c !== Q) {
+            if (c === undefined) {
+                this.fail("unterminated sample value");
+            }
+            c = b[++i];
+        }
+        this.i = i + 1;
+        const text = b.toString("latin1", start, i);
+        switch (text) {
+            case "NaN":
+                return NaN;
+            case "+Inf":
+            case "Inf":
+                return Infinity;
+            case "-Inf":
+                return -Infinity;
+        }
+        const v = Number(text);
+        if (Number.isNaN(v)) {
+            this.i = start;
+            this.fail(`invalid sample value "${text}"`);
+        }
+        return v;
+    }
+
+    push(t: number, v: number): void {
+        if (this.n === this.ts.length) {
+            const ts = new Float64Array(this.n * 2);
+            ts.set(this.ts);
+            this.ts = ts;
+            const vs = new Float64Array(this.n * 2);
+            vs.set(this.vs);
+            this.vs = vs;
+        }
+        this.ts[this.n] = t;
+        this.vs[this.n] = v;
+        this.n++;
+    }
+
+    /** One [ts, "v"] pair. */
+    pair(): void {
+        this.expect(LB);
+        this.ws();
+        const t = this.timestampMs();
+        this.expect(COMMA);
+        const v = this.sampleValue();
+        this.expect(RB);
+        this.push(t, v);
+    }
+
+    pairs(): void {
+        this.expect(LB);
+        if (this.ws() === RB) {
+            this.i++;
+            return;
+        }
+        for (;;) {
+            this.pair();
+            const c = this.ws();
+            this.i++;
+            if (c === RB) {
+                return;
+            }
+            if (c !== COMMA) {
+                this.i--;
+                this.fail("expected ',' or ']'");
+            }
+        }
+    }
+}
+
+function scanSeries(s: Scanner, out: ScanResult): void {
+    let labels: Record<string, string> = {};
+    let key = "{}";
+    let histograms = false;
+    s.n = 0;
+    s.object((k) => {
+        switch (k) {
+            case "metric": {
+                const [a, b] = s.skipValue();
+                key = s.b.toString("utf8", a, b);
+                labels = JSON.parse(key) as Record<string, string>;
+                break;
+            }
+            case "values":
+                s.pairs();
+                break;
+            case "value":
+                s.pair();
+                break;
+            case "histograms":
+            case "histogram":
+                histograms = true;
+                s.skipValue();
+                break;
+            default:
+                s.skipValue();
+        }
+    });
+    if (histograms) {
+        out.histogramSeries++;
+    }
+    out.series.push({ labels, key, timestamps: s.ts.slice(0, s.n), values: s.vs.slice(0, s.n) });
+}
+
+function scanResult(s: Scanner, out: ScanResult): void {
+    s.ws();
+    const open = s.i;
+    s.expect(LB);
+    let c = s.ws();
+    if (c === RB) {
+        s.i++;
+        return;
+    }
+    if (c !== LC) {
+        // A scalar or string result: [ts, "v"].
+        s.i = open;
+        s.n = 0;
+        if (out.resultType === "string") {
+            s.skipValue();
+            throw new ScanError("string results cannot be exported as samples");
+        }
+        s.pair();
+        out.series.push({ labels: {}, key: "{}", timestamps: s.ts.slice(0, 1), values: s.vs.slice(0, 1) });
+        return;
+    }
+    for (;;) {
+        scanSeries(s, out);
+        c = s.ws();
+        s.i++;
+        if (c === RB) {
+            return;
+        }
+        if (c !== COMMA) {
+            s.i--;
+            s.fail("expected ',' or ']'");
+        }
+    }
+}
+
+/** Scans a whole response body. Throws an Error with the position on malformed JSON. */
+export function scanResponse(body: Buffer): ScanResult {
+    const s = new Scanner(body);
+    const out: ScanResult = { status: "", resultType: "", series: [], warnings: [], histogramSeries: 0 };
+    s.object((k) => {
+        switch (k) {
+            case "status":
+                out.status = s.readString();
+                break;
+            case "errorType":
+                out.errorType = s.readString();
+                break;
+            case "error":
+                out.error = s.readString();
+                break;
+            case "warnings": {
+                const [a, b] = s.skipValue();
+                const w = JSON.parse(s.b.toString("utf8", a, b)) as unknown;
+                if (Array.isArray(w)) {
+                    out.warnings.push(...w.map(String));
+                }
+                break;
+            }
+            case "data":
+                if (s.ws() !== LC) {
+                    s.skipValue();
+                    break;
+                }
+                s.object((dk) => {
+                    if (dk === "resultType") {
+                        out.resultType = s.readString();
+                    } else if (dk === "result") {
+                        scanResult(s, out);
+                    } else {
+                        s.skipValue();
+                    }
+                });
+                break;
+            default:
+                s.skipValue();
+        }
+    });
+    return out;
+}

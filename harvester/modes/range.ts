@@ -1,0 +1,61 @@
+/**
+ * Range mode: query_range at a fixed step for any PromQL expression. The window is cut into requests by the
+ * planner (≤ 11,000 points per series, ≤ the sample budget once the series count is known); a response that is
+ * too large or that the server refuses for loading too many samples is retried as two halves.
+ */
+import { BodyTooLargeError } from "../http";
+import { scanResponse } from "../json-scan";
+import { MAX_POINTS_PER_SERIES, nextRangeRequest, pointsPerRequest } from "../planner";
+import { promSeconds } from "../time";
+import { type QueryRun, isTooManySamples } from "./context";
+
+/** Series count assumed before the first response tells the real one. */
+export const INITIAL_SERIES_GUESS = 400;
+
+export async function runRange(run: QueryRun, stepMs: number): Promise<void> {
+    let from = 0;
+    let maxPoints = MAX_POINTS_PER_SERIES;
+    let seriesSeen = 0;
+    for (;;) {
+        const per = pointsPerRequest({
+            maxPoints, sampleBudget: run.sampleBudget, seriesEstimate: seriesSeen > 0 ? seriesSeen : INITIAL_SERIES_GUESS,
+        });
+        const r = nextRangeRequest(run.start, run.end, stepMs, from, per);
+        if (r === undefined) {
+            return;
+        }
+        let body: Buffer;
+        try {
+            body = (await run.client.postForm("api/v1/query_range", {
+                query: run.query, start: promSeconds(r.start), end: promSeconds(r.end), step: promSeconds(stepMs),
+            }, run.stats, run.onRetry)).body;
+        } catch (err) {
+            if ((err instanceof BodyTooLargeError || isTooManySamples(err)) && r.points > 1) {
+                maxPoints = Math.max(1, Math.floor(r.points / 2));
+                continue;
+            }
+            throw err;
+        }
+        const res = scanResponse(body);
+        if (res.status !== "success") {
+            throw new Error(`${res.errorType ?? "error"}: ${res.error ?? "query failed"}`);
+        }
+        for (const w of res.warnings) {
+            if (!run.warnings.includes(w)) {
+                run.warnings.push(w);
+            }
+        }
+        if (res.histogramSeries > 0) {
+            run.warnings.push(`${res.histogramSeries} series carried native histograms, which are not exported`);
+        }
+        let n = 0;
+        for (const s of res.series) {
+            const id = run.part.seriesId(s.key, () => s.labels);
+            run.part.append(id, s.timestamps, s.values, s.timestamps.length);
+            n += s.timestamps.length;
+        }
+        seriesSeen = Math.max(seriesSeen, res.series.length);
+        run.onSamples(n);
+        from += r.points;
+    }
+}

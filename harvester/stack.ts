@@ -1,0 +1,95 @@
+/**
+ * `--stack NAME [--experiment E]`: endpoint, tenant and window from a Pulumi stack's outputs.
+ * Outputs used: metricsQueryUrl (in-cluster URL), metricsTenant, kubeconfig (secret YAML), experiments
+ * (name → {window:{start,end}, run, resultsPath, workflow}). The automation API call sits behind
+ * StackOutputsReader so tests inject outputs.
+ */
+import * as path from "node:path";
+import * as yaml from "js-yaml";
+import type { Endpoint } from "./http";
+import { parseKubeconfig, serviceProxyEndpoint } from "./kube";
+
+export interface ExperimentOutput {
+    window: { start: string; end: string };
+    run?: number;
+    resultsPath?: string;
+    workflow?: string;
+}
+
+export interface StackOutputs {
+    metricsQueryUrl: string;
+    metricsTenant?: string;
+    kubeconfig: string;
+    experiments?: Record<string, ExperimentOutput>;
+}
+
+/** Reads a stack's outputs (name → value). */
+export type StackOutputsReader = (stackName: string, workDir: string) => Promise<Record<string, unknown>>;
+
+/** The project root, where Pulumi.yaml lives. */
+export const REPO_ROOT = path.resolve(__dirname, "..");
+
+/** The real reader: Pulumi's automation API on the local workspace. */
+export const pulumiStackOutputs: StackOutputsReader = async (stackName, workDir) => {
+    const { LocalWorkspace } = await import("@pulumi/pulumi/automation");
+    const stack = await LocalWorkspace.selectStack({ stackName, workDir });
+    const out = await stack.outputs();
+    return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v.value]));
+};
+
+/** Checks the outputs the harvester relies on, naming what is missing. */
+export function checkStackOutputs(stackName: string, raw: Record<string, unknown>): StackOutputs {
+    const missing = (name: string): never => {
+        throw new Error(`stack "${stackName}" has no usable output "${name}" (is the monitoring layer deployed?)`);
+    };
+    const url = raw.metricsQueryUrl;
+    if (typeof url !== "string" || url === "") {
+        missing("metricsQueryUrl");
+    }
+    let kubeconfig = raw.kubeconfig;
+    if (kubeconfig !== null && typeof kubeconfig === "object") {
+        kubeconfig = yaml.dump(kubeconfig);
+    }
+    if (typeof kubeconfig !== "string" || kubeconfig === "") {
+        missing("kubeconfig");
+    }
+    const tenant = raw.metricsTenant;
+    return {
+        metricsQueryUrl: url as string,
+        metricsTenant: typeof tenant === "string" && tenant !== "" ? tenant : undefined,
+        kubeconfig: kubeconfig as string,
+        experiments: (raw.experiments ?? undefined) as Record<string, ExperimentOutput> | undefined,
+    };
+}
+
+export interface StackTarget {
+    endpoint: Endpoint;
+    tenant?: string;
+    /** Experiment window (RFC 3339) when --experiment was given. */
+    window?: { start: string; end: string };
+    /** Default output path from the experiment's resultsPath. */
+    output?: string;
+}
+
+/** Turns stack outputs (and optionally one experiment) into what the harvest needs. */
+export function stackTarget(stackName: string, outputs: StackOutputs, experiment: string | undefined, format: string): StackTarget {
+    const endpoint = serviceProxyEndpoint(parseKubeconfig(outputs.kubeconfig), outputs.metricsQueryUrl);
+    const target: StackTarget = { endpoint, tenant: outputs.metricsTenant };
+    if (experiment !== undefined) {
+        const exps = outputs.experiments ?? {};
+        const e = exps[experiment];
+        if (e === undefined) {
+            const known = Object.keys(exps);
+            throw new Error(`stack "${stackName}" has no experiment "${experiment}" (known: ${known.length > 0 ? known.join(", ") : "none"})`);
+        }
+        if (e.window === undefined || typeof e.window.start !== "string" || typeof e.window.end !== "string") {
+            throw new Error(`experiment "${experiment}" of stack "${stackName}" has no window {start, end}`);
+        }
+        target.window = e.window;
+        if (typeof e.resultsPath === "string" && e.resultsPath !== "") {
+            const looksLikeDir = e.resultsPath.endsWith("/") || path.extname(e.resultsPath) === "";
+            target.output = looksLikeDir ? path.join(e.resultsPath, `metrics.${format}`) : e.resultsPath;
+        }
+    }
+    return target;
+}

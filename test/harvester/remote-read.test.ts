@@ -1,0 +1,107 @@
+import { strict as assert } from "node:assert";
+import fc from "fast-check";
+import { parseFrames } from "../../harvester/remote-read/client";
+import { crc32c } from "../../harvester/remote-read/crc32c";
+import { Reader, decodeChunkedReadResponse, encodeReadRequest } from "../../harvester/remote-read/protobuf";
+import { SampleBuffer, decodeXorChunk, isStaleMarker } from "../../harvester/remote-read/xor";
+import { encodeXorChunk, floatBits } from "./xor-encoder";
+
+const STALE = 0x7ff0000000000002n;
+
+function bitsToFloat(b: bigint): number {
+    const dv = new DataView(new ArrayBuffer(8));
+    dv.setBigUint64(0, b);
+    return dv.getFloat64(0);
+}
+
+describe("harvester/remote-read", () => {
+    it("CRC-32C matches the standard check values", () => {
+        assert.equal(crc32c(Buffer.from("123456789")), 0xe3069283);
+        assert.equal(crc32c(new Uint8Array(32)), 0x8a9136aa);
+        assert.equal(crc32c(Buffer.from("")), 0);
+    });
+
+    it("decodes an XOR chunk, trims to (lower, upper] and drops stale markers", () => {
+        const samples: [number, bigint][] = [
+            [1000, floatBits(1)], [2000, floatBits(1)], [3000, STALE], [4100, floatBits(NaN)],
+            [5000, floatBits(Infinity)], [6000, floatBits(-Infinity)], [70000, floatBits(0.1)], [70001, floatBits(-2.5e300)],
+        ];
+        const out = new SampleBuffer(2);
+        const n = decodeXorChunk(encodeXorChunk(samples), 1000, 70000, out);
+        assert.equal(n, 5);
+        assert.deepEqual([...out.ts.subarray(0, n)], [2000, 4100, 5000, 6000, 70000]);
+        const v = [...out.vs.subarray(0, n)];
+        assert.equal(v[0], 1);
+        assert.ok(Number.isNaN(v[1]) && !isStaleMarker(v[1]));
+        assert.deepEqual(v.slice(2), [Infinity, -Infinity, 0.1]);
+    });
+
+    it("property: the fast decoder equals an independent bit-at-a-time encoder's input", () => {
+        const value = fc.oneof(
+            fc.double().map(floatBits),
+            fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
+            fc.constantFrom(STALE, floatBits(0), floatBits(1), floatBits(1.5)),
+        );
+        const gap = fc.oneof(fc.constant(15000), fc.integer({ min: 1, max: 20 }), fc.integer({ min: 1, max: 1e6 }),
+            fc.integer({ min: 1, max: 5e11 }));
+        fc.assert(fc.property(fc.integer({ min: 0, max: 2e12 }), fc.array(fc.tuple(gap, value), { minLength: 1, maxLength: 200 }), (t0, steps) => {
+            let t = t0;
+            const samples = steps.map(([g, v], i): [number, bigint] => {
+                t = i === 0 ? t0 : t + g;
+                return [t, v];
+            });
+            const out = new SampleBuffer(1);
+            decodeXorChunk(encodeXorChunk(samples), -Infinity, Infinity, out);
+            const kept = samples.filter(([, v]) => v !== STALE);
+            assert.equal(out.n, kept.length);
+            kept.forEach(([ts, v], i) => {
+                assert.equal(out.ts[i], ts);
+                const expected = bitsToFloat(v);
+                assert.ok(Object.is(out.vs[i], expected) || (Number.isNaN(expected) && Number.isNaN(out.vs[i])), `sample ${i}`);
+            });
+        }), { numRuns: 300 });
+    });
+
+    it("encodes a ReadRequest field by field", () => {
+        const b = encodeReadRequest([{ startMs: 1000, endMs: 2000, matchers: [{ name: "__name__", op: "=~", value: "up" }] }], [1, 0]);
+        const r = new Reader(b);
+        assert.equal(r.varint(), (1 << 3) | 2);
+        const [qs, qe] = r.span();
+        const q = new Reader(b, qs, qe);
+        assert.equal(q.varint(), 1 << 3);
+        assert.equal(q.varint(), 1000);
+        assert.equal(q.varint(), 2 << 3);
+        assert.equal(q.varint(), 2000);
+        assert.equal(q.varint(), (3 << 3) | 2);
+        const [ms, me] = q.span();
+        const m = new Reader(b, ms, me);
+        assert.deepEqual([m.varint(), m.varint()], [1 << 3, 2]);
+        assert.equal(m.varint(), (2 << 3) | 2);
+        assert.equal(m.string(), "__name__");
+        assert.equal(m.varint(), (3 << 3) | 2);
+        assert.equal(m.string(), "up");
+        assert.deepEqual([r.varint(), r.varint(), r.varint(), r.varint()], [2 << 3, 1, 2 << 3, 0]);
+    });
+
+    it("splits a stream into CRC-checked frames and rejects corruption", () => {
+        // ChunkedReadResponse{chunked_series:[{labels:[{name:"a", value:"b"}]}], query_index: 0}
+        const label = Buffer.from([0x0a, 1, 0x61, 0x12, 1, 0x62]);
+        const series = Buffer.concat([Buffer.from([0x0a, label.length]), label]);
+        const msg = Buffer.concat([Buffer.from([0x0a, series.length]), series, Buffer.from([0x10, 0])]);
+        const frame = (m: Buffer): Buffer => {
+            const crc = Buffer.alloc(4);
+            crc.writeUInt32BE(crc32c(m));
+            return Buffer.concat([Buffer.from([m.length]), crc, m]);
+        };
+        const stream = Buffer.concat([frame(msg), frame(msg)]);
+        const got: Uint8Array[] = [];
+        const r = parseFrames(stream.subarray(0, stream.length - 3), (p) => got.push(p));
+        assert.equal(got.length, 1);
+        assert.equal(r.consumed, frame(msg).length);
+        assert.equal(r.need, frame(msg).length);
+        assert.deepEqual(decodeChunkedReadResponse(got[0]).series[0].labels, [["a", "b"]]);
+        const bad = Buffer.from(stream);
+        bad[8] ^= 1;
+        assert.throws(() => parseFrames(bad, () => undefined), /checksum mismatch/);
+    });
+});
