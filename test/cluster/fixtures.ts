@@ -28,6 +28,27 @@ export function clusterSettings(agents = 3, extra: Record<string, unknown> = {})
     return resolveSettings({ preset: "cluster", hosts, sshPrivateKey: sshKey, ...extra });
 }
 
+/** The exact config.yaml of the dev preset's one local server (node "dev", the presets' k3s defaults). */
+export const devServerConfig = [
+    "# k3s configuration of node \"dev\", managed by Pulumi (charon K3sCluster): edits are overwritten.",
+    "node-name: \"dev\"",
+    "token-file: \"/etc/rancher/k3s/charon-token\"",
+    "write-kubeconfig-mode: \"0600\"",
+    "cluster-cidr: \"10.31.0.0/16\"",
+    "service-cidr: \"10.32.0.0/16\"",
+    "tls-san:",
+    "  - \"127.0.0.1\"",
+    "disable:",
+    "  - \"traefik\"",
+    "kube-apiserver-arg:",
+    "  - \"feature-gates=InPlacePodVerticalScaling=true\"",
+    "kube-scheduler-arg:",
+    "  - \"feature-gates=InPlacePodVerticalScaling=true\"",
+    "kubelet-arg:",
+    "  - \"feature-gates=InPlacePodVerticalScaling=true\"",
+    "",
+].join("\n");
+
 export const fakeKubeconfig = [
     "apiVersion: v1",
     "clusters:",

@@ -7,73 +7,45 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import * as pulumi from "@pulumi/pulumi";
 import {
     firewallCommand, hostDirectoriesCommand, installCommand, K3sCluster, K3sClusterArgs, kubeconfigCommand, parseScriptEnvironment,
     prepareHostCommand, renderK3sConfig,
 } from "../../components/cluster";
 import { Settings } from "../../stacks/settings";
-import {
-    defaultMockOutputs, installMocks, isSecretOutput, MockOutputs, RecordedResource, RecordingMocks, runComponents, unwrap,
-} from "../helpers/pulumi-mocks";
-import { clusterSettings, commandOutputs, devSettings, fakeKubeconfig, gpuNodeSettings, sshKey } from "./fixtures";
+import { isSecretOutput, ProgramRun, RecordedResource, runComponents, unwrap } from "../helpers/pulumi-mocks";
+import { clusterSettings, commandOutputs, devServerConfig, devSettings, fakeKubeconfig, gpuNodeSettings, sshKey } from "./fixtures";
 
 const REMOTE = "command:remote:Command";
 const LOCAL = "command:local:Command";
 const grafanaPort = { port: 30080, protocol: "tcp" as const };
 
-interface ClusterRun {
+interface ClusterRun extends ProgramRun {
     cluster: K3sCluster;
-    resources: RecordedResource[];
-    named(name: string): RecordedResource;
     /** Short names (without "charon-") of the resources a resource depends on. */
     deps(name: string): string[];
-    /** additionalSecretOutputs per resource name. */
-    secretOutputs: Map<string, string[]>;
-    /** Inputs as deserialised by the runtime (assets intact), per resource name. */
-    rawInputs: Map<string, Record<string, any>>;
 }
 
 /** Builds the cluster the way index.ts does, under fresh mocks. */
 async function build(settings: Settings, opts: { gpus?: Record<string, number>; hostDirectories?: string[]; args?: Partial<K3sClusterArgs> } = {}): Promise<ClusterRun> {
-    const outputs: MockOutputs = { ...defaultMockOutputs, ...commandOutputs(opts.gpus ?? {}) };
-    const mocks = new RecordingMocks(outputs);
-    await installMocks(mocks);
-    const secretOutputs = new Map<string, string[]>();
-    const rawInputs = new Map<string, Record<string, any>>();
-    const monitor: any = pulumi.runtime.getMonitor();
-    const register = monitor.registerResource.bind(monitor);
-    monitor.registerResource = (req: any, cb: any) => {
-        secretOutputs.set(req.getName(), req.getAdditionalsecretoutputsList());
-        rawInputs.set(req.getName(), pulumi.runtime.deserializeProperties(req.getObject(), true));
-        return register(req, cb);
-    };
-    const cluster = new K3sCluster("charon", {
+    const run = await runComponents(() => new K3sCluster("charon", {
         hosts: settings.hosts,
         k3s: settings.k3s,
         defaultSshPrivateKey: settings.sshPrivateKey,
         openPorts: [grafanaPort],
         hostDirectories: opts.hostDirectories ?? [],
         ...opts.args,
-    });
+    }), { outputs: commandOutputs(opts.gpus ?? {}) });
+    const cluster = run.value;
     await unwrap(cluster.nodes);
     await unwrap(cluster.kubeconfig);
     for (let i = 0; i < 20; i++) {
         await new Promise((r) => setTimeout(r, 5));
     }
-    const byUrn = new Map(mocks.resources.map((r) => [r.urn, r]));
-    const named = (name: string) => {
-        const found = mocks.resources.filter((r) => r.name === name);
-        assert.equal(found.length, 1, `one resource named ${name}`);
-        return found[0];
-    };
+    const byUrn = new Map(run.resources.map((r) => [r.urn, r]));
     return {
+        ...run,
         cluster,
-        resources: mocks.resources,
-        named,
-        deps: (name) => named(name).dependencies.map((urn) => (byUrn.get(urn)?.name ?? urn).replace(/^charon-/, "")),
-        secretOutputs,
-        rawInputs,
+        deps: (name) => run.named(name).dependencies.map((urn) => (byUrn.get(urn)?.name ?? urn).replace(/^charon-/, "")),
     };
 }
 
@@ -125,25 +97,7 @@ describe("K3sCluster (mocks)", function () {
         });
 
         it("the exact config.yaml of the node rides in the install command", () => {
-            assert.equal(configOf(run.named("charon-dev-install")), [
-                "# k3s configuration of node \"dev\", managed by Pulumi (charon K3sCluster): edits are overwritten.",
-                "node-name: \"dev\"",
-                "token-file: \"/etc/rancher/k3s/charon-token\"",
-                "write-kubeconfig-mode: \"0600\"",
-                "cluster-cidr: \"10.31.0.0/16\"",
-                "service-cidr: \"10.32.0.0/16\"",
-                "tls-san:",
-                "  - \"127.0.0.1\"",
-                "disable:",
-                "  - \"traefik\"",
-                "kube-apiserver-arg:",
-                "  - \"feature-gates=InPlacePodVerticalScaling=true\"",
-                "kube-scheduler-arg:",
-                "  - \"feature-gates=InPlacePodVerticalScaling=true\"",
-                "kubelet-arg:",
-                "  - \"feature-gates=InPlacePodVerticalScaling=true\"",
-                "",
-            ].join("\n"));
+            assert.equal(configOf(run.named("charon-dev-install")), devServerConfig);
             assert.equal(parseScriptEnvironment(run.named("charon-dev-install").inputs.create).CHARON_K3S_VERSION, "v1.34.2+k3s1");
         });
 
@@ -161,7 +115,7 @@ describe("K3sCluster (mocks)", function () {
             const kc = run.named("charon-dev-kubeconfig");
             assert.equal(kc.inputs.logging, "stderr");
             assert.equal(kc.inputs.addPreviousOutputInEnv, false);
-            assert.deepEqual(run.secretOutputs.get("charon-dev-kubeconfig"), ["stdout"]);
+            assert.deepEqual(run.named("charon-dev-kubeconfig").options.additionalSecretOutputs, ["stdout"]);
             assert.equal(await isSecretOutput(run.cluster.kubeconfig), true);
             assert.equal(await unwrap(run.cluster.kubeconfig), fakeKubeconfig);
             assert.deepEqual(run.named("charon-provider").secretInputs, ["kubeconfig"]);
@@ -284,7 +238,7 @@ describe("K3sCluster (mocks)", function () {
                 assert.equal(r.secretInputs.includes("stdin"), r.name.endsWith("-install"), r.name);
             }
             // The command SDK adds its connection to the secret outputs itself.
-            assert.deepEqual(run.secretOutputs.get("charon-s1-kubeconfig"), ["stdout", "connection"]);
+            assert.deepEqual(run.named("charon-s1-kubeconfig").options.additionalSecretOutputs, ["stdout", "connection"]);
             assert.equal(await isSecretOutput(run.cluster.kubeconfig), true);
             assert.deepEqual(run.named("charon-provider").secretInputs, ["kubeconfig"]);
         });
@@ -375,7 +329,7 @@ describe("K3sCluster (mocks)", function () {
             const airgap = { binary: path.join(dir, "k3s"), installScript: path.join(dir, "install.sh"), images: path.join(dir, "k3s-airgap-images-amd64.tar.zst") };
             const run = await build(gpuNodeSettings({ k3s: { airgap } }), { gpus: { gpu1: 1 } });
             const copies = run.resources.filter((r) => r.type === "command:remote:CopyToRemote");
-            const sources = await Promise.all(copies.map((c) => run.rawInputs.get(c.name)!.source.path));
+            const sources = await Promise.all(copies.map((c) => c.inputs.source.path));
             assert.deepEqual(copies.map((c, i) => [c.name, c.inputs.remotePath, sources[i]]), [
                 ["charon-gpu1-airgap-binary", ".charon-airgap-k3s", airgap.binary],
                 ["charon-gpu1-airgap-images", ".charon-airgap-k3s-airgap-images-amd64.tar.zst", airgap.images],

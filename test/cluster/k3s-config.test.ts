@@ -3,7 +3,7 @@ import { strict as assert } from "node:assert";
 import * as yaml from "js-yaml";
 import { featureGatesArg, K3sConfigError, nodeLabels, renderDropIn, renderK3sConfig } from "../../components/cluster";
 import { K3sSettings } from "../../stacks/settings";
-import { devSettings } from "./fixtures";
+import { devServerConfig, devSettings } from "./fixtures";
 
 const k3s: K3sSettings = devSettings().k3s;
 
@@ -23,25 +23,7 @@ describe("k3s config rendering", () => {
 
     it("first server (dev): CIDRs, 0600 kubeconfig, tls-san, disabled add-ons, feature gate on apiserver, scheduler and kubelet", () => {
         const r = renderK3sConfig({ nodeName: "dev", role: "server", clusterInit: false, address: "127.0.0.1", gpu: false, labels: {}, k3s });
-        assert.equal(r.config, [
-            "# k3s configuration of node \"dev\", managed by Pulumi (charon K3sCluster): edits are overwritten.",
-            "node-name: \"dev\"",
-            "token-file: \"/etc/rancher/k3s/charon-token\"",
-            "write-kubeconfig-mode: \"0600\"",
-            "cluster-cidr: \"10.31.0.0/16\"",
-            "service-cidr: \"10.32.0.0/16\"",
-            "tls-san:",
-            "  - \"127.0.0.1\"",
-            "disable:",
-            "  - \"traefik\"",
-            "kube-apiserver-arg:",
-            "  - \"feature-gates=InPlacePodVerticalScaling=true\"",
-            "kube-scheduler-arg:",
-            "  - \"feature-gates=InPlacePodVerticalScaling=true\"",
-            "kubelet-arg:",
-            "  - \"feature-gates=InPlacePodVerticalScaling=true\"",
-            "",
-        ].join("\n"));
+        assert.equal(r.config, devServerConfig);
         assert.equal(r.dropIn, "");
     });
 

@@ -5,8 +5,8 @@ import {
     podCpuBindingCrd, schedulerConfig, schedulerDeployment,
 } from "../../components/controllers";
 import { resolveSettings } from "../../stacks/load";
+import { validateObject, validateResource } from "../helpers/kube-schema";
 import { runComponents } from "../helpers/pulumi-mocks";
-import { validateCore } from "../workflows/registration";
 
 const IMAGE = "registry.local:5000/actimanager:e53b8d7";
 
@@ -35,7 +35,7 @@ describe("controllers: actimanager", () => {
         assert.deepEqual(pod.volumes, [{ name: "cgroup", hostPath: { path: "/sys/fs/cgroup", type: "Directory" } }]);
         assert.deepEqual(c.ports, [{ name: "grpc", containerPort: 8089, protocol: "TCP" }]);
         assert.equal(pod.serviceAccountName, "actimanager-daemon");
-        await validateCore(ds);
+        await validateObject(ds);
     });
 
     it("the controller-manager and the maestro scheduler run the same pinned image, unprivileged", async () => {
@@ -50,7 +50,7 @@ describe("controllers: actimanager", () => {
         for (const d of [m, s]) {
             assert.equal(d.spec.template.spec.containers[0].image, IMAGE);
             assert.equal(d.spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation, false);
-            await validateCore(d);
+            await validateObject(d);
         }
     });
 
@@ -84,7 +84,7 @@ describe("controllers: actimanager", () => {
         for (const crd of [nct, pcb]) {
             assert.equal(crd.spec.versions[0].name, "v1alpha1");
             assert.deepEqual(crd.spec.versions[0].subresources, { status: {} });
-            await validateCore(crd);
+            await validateObject(crd);
         }
     });
 
@@ -137,8 +137,7 @@ describe("controllers: actimanager", () => {
         // ClusterRole(+Binding), ConfigMap, Deployment
         assert.equal(k8sObjects.length, 3 + 6 + 4 + 8);
         for (const r of k8sObjects) {
-            const [, groupVersion, kind] = /^kubernetes:(.+):(\w+)$/.exec(r.type)!;
-            await validateCore({ apiVersion: groupVersion.replace(/^core\//, ""), kind, ...r.inputs });
+            await validateResource(r);
         }
     });
 

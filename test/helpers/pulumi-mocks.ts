@@ -1,6 +1,11 @@
 /**
  * Test harness for the Pulumi program under the mock runtime: sets config, records every registered resource
- * (type, name, inputs, parent, dependencies), unwraps outputs, tells secrets apart, and shims hook registration.
+ * (type, name, inputs, parent, dependencies, provider, and the resource options the engine would receive:
+ * additionalSecretOutputs, replaceOnChanges, deleteBeforeReplace, ignoreChanges, protect, customTimeouts and the
+ * names of attached resource hooks), unwraps outputs, tells secrets apart (assets and archives stay as the runtime
+ * deserialised them, e.g. a FileAsset with its `path` promise), and shims hook registration.
+ * Tests read options from `run.resources[i].options` (or `mocks.resources` after `installMocks`); there is no
+ * need to patch the monitor's `registerResource` again.
  */
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
@@ -17,6 +22,23 @@ export interface RecordedResource {
     parent: string;
     dependencies: string[];
     provider: string;
+    /** Resource options as registered (what the engine, and the policy analyzer, see). */
+    options: RecordedOptions;
+}
+
+export interface RecordedOptions {
+    additionalSecretOutputs: string[];
+    replaceOnChanges: string[];
+    deleteBeforeReplace: boolean;
+    ignoreChanges: string[];
+    protect: boolean;
+    /** The Node SDK sends these on every registration: a phase without a declared timeout is "" (all "" when none). */
+    customTimeouts?: { create: string; update: string; delete: string };
+    /** Names of the resource hooks bound per phase. */
+    hooks: {
+        beforeCreate: string[]; afterCreate: string[]; beforeUpdate: string[];
+        afterUpdate: string[]; beforeDelete: string[]; afterDelete: string[];
+    };
 }
 
 /** Outputs a mock resource returns besides its inputs, by type token. */
@@ -28,6 +50,10 @@ const SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270";
 function unwrapSecrets(value: any): { value: any; secret: boolean } {
     if (value && typeof value === "object" && value[SECRET_SIG] === SECRET_VALUE) {
         return { value: unwrapSecrets(value.value).value, secret: true };
+    }
+    if (pulumi.asset.Asset.isInstance(value) || pulumi.asset.Archive.isInstance(value)) {
+        // Kept as deserialised (e.g. a FileAsset's `path` promise): assets carry no secrets.
+        return { value, secret: false };
     }
     if (Array.isArray(value)) {
         let secret = false;
@@ -82,9 +108,31 @@ export function toPulumiConfig(settings: Record<string, unknown>, namespace = "c
     ]));
 }
 
+/** The resource options of a RegisterResourceRequest (see @pulumi/pulumi/proto/resource_pb.d.ts). */
+function optionsOf(req: any): RecordedOptions {
+    const timeouts = req.getCustomtimeouts();
+    const hooks = req.getHooks();
+    return {
+        additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+        replaceOnChanges: req.getReplaceonchangesList(),
+        deleteBeforeReplace: req.getDeletebeforereplace(),
+        ignoreChanges: req.getIgnorechangesList(),
+        protect: Boolean(req.getProtect()),
+        customTimeouts: timeouts ? { create: timeouts.getCreate(), update: timeouts.getUpdate(), delete: timeouts.getDelete() } : undefined,
+        hooks: {
+            beforeCreate: hooks?.getBeforeCreateList() ?? [],
+            afterCreate: hooks?.getAfterCreateList() ?? [],
+            beforeUpdate: hooks?.getBeforeUpdateList() ?? [],
+            afterUpdate: hooks?.getAfterUpdateList() ?? [],
+            beforeDelete: hooks?.getBeforeDeleteList() ?? [],
+            afterDelete: hooks?.getAfterDeleteList() ?? [],
+        },
+    };
+}
+
 /**
- * Installs mocks that record resources. The hook shim lets components attach resource hooks under mocks
- * (hooks never fire there: their functions are tested directly).
+ * Installs mocks that record resources (with their options). The hook shim lets components attach resource hooks
+ * under mocks (hooks never fire there: their functions are tested directly).
  */
 export async function installMocks(mocks: RecordingMocks, opts: { preview?: boolean; stack?: string } = {}): Promise<void> {
     await pulumi.runtime.setMocks(mocks, "charon", opts.stack ?? "test", opts.preview ?? false);
@@ -115,6 +163,7 @@ export async function installMocks(mocks: RecordingMocks, opts: { preview?: bool
             parent,
             dependencies: req.getDependenciesList(),
             provider: req.getProvider(),
+            options: optionsOf(req),
         });
         return register(req, (err: unknown, res: any) => {
             const recorded = mocks.resources.find((r) => r.urn === urn && r.name === req.getName());

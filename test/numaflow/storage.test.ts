@@ -3,6 +3,7 @@ import fc from "fast-check";
 import {
     NodeFacts, assignReplicaNodes, localStorageClassObject, localVolumeObjects, specDigest,
 } from "../../components/numaflow";
+import { validateObject } from "../helpers/kube-schema";
 import { clusterNodes } from "./fixtures";
 
 const nodeArb = fc.record({
@@ -70,14 +71,14 @@ describe("numaflow ISB local volumes", () => {
     });
 
     it("declares valid Kubernetes StorageClass and PersistentVolume objects", async () => {
-        const { StorageClass } = await import("kubernetes-models/storage.k8s.io/v1/StorageClass");
-        const { PersistentVolume } = await import("kubernetes-models/v1/PersistentVolume");
         const sc = localStorageClassObject();
         assert.equal(sc.provisioner, "kubernetes.io/no-provisioner");
         assert.equal(sc.volumeBindingMode, "WaitForFirstConsumer");
-        (new StorageClass(sc as any) as unknown as { validate(): void }).validate();
+        assert.equal(sc.kind, "StorageClass");
+        await validateObject(sc);
         for (const pv of localVolumeObjects({ isbName: "default", replicas: 3, nodes: clusterNodes, hostPath: "/data", volumeSize: "1Gi", digest: "0123456789" })) {
-            (new PersistentVolume(pv as any) as unknown as { validate(): void }).validate();
+            assert.equal(pv.kind, "PersistentVolume");
+            await validateObject(pv);
         }
     });
 });

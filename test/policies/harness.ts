@@ -70,7 +70,8 @@ function levelOf(pack: PackConfig, policy: { name: string; enforcementLevel?: En
 
 class NotApplicable extends Error {}
 
-function resourceArgs(r: FakeResource, config: Record<string, unknown>): ResourceValidationArgs {
+/** What a policy sees of a resource in both views: identity, props behind the unknown-checking proxy, options, type tests. */
+function policyView(r: FakeResource) {
     const name = nameOf(r);
     const props = unknownCheckingProxy(r.props);
     return {
@@ -79,9 +80,16 @@ function resourceArgs(r: FakeResource, config: Record<string, unknown>): Resourc
         urn: urnOf(r, name),
         name,
         opts: optionsOf(r),
-        stackTags: new Map(),
         isType: (cls: any) => cls.__pulumiType === r.type,
-        asType: ((cls: any) => (cls.__pulumiType === r.type ? props : undefined)) as ResourceValidationArgs["asType"],
+        // Serves as both views' asType (their signatures differ only in the declared result type).
+        asType: (cls: any): any => (cls.__pulumiType === r.type ? props : undefined),
+    };
+}
+
+function resourceArgs(r: FakeResource, config: Record<string, unknown>): ResourceValidationArgs {
+    return {
+        ...policyView(r),
+        stackTags: new Map(),
         getConfig: <T extends object>() => config as T,
         notApplicable: (reason?: string): never => {
             throw new NotApplicable(reason);
@@ -91,21 +99,7 @@ function resourceArgs(r: FakeResource, config: Record<string, unknown>): Resourc
 
 /** Builds the stack view: every resource with its dependencies resolved to the other fake resources. */
 export function stackResources(resources: FakeResource[]): PolicyResource[] {
-    const built = resources.map((r): PolicyResource => {
-        const name = nameOf(r);
-        const props = unknownCheckingProxy(r.props);
-        return {
-            type: r.type,
-            props,
-            urn: urnOf(r, name),
-            name,
-            opts: optionsOf(r),
-            dependencies: [],
-            propertyDependencies: {},
-            isType: (cls: any) => cls.__pulumiType === r.type,
-            asType: ((cls: any) => (cls.__pulumiType === r.type ? props : undefined)) as PolicyResource["asType"],
-        };
-    });
+    const built = resources.map((r): PolicyResource => ({ ...policyView(r), dependencies: [], propertyDependencies: {} }));
     resources.forEach((r, i) => {
         built[i].dependencies = (r.dependsOn ?? []).map((d) => {
             const found = built.find((b) => b.name === d);

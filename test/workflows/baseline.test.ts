@@ -1,8 +1,8 @@
 import * as assert from "node:assert/strict";
 import { MONITORS } from "../../components/monitoring/monitors";
 import { ApsBaseline, consumerArgs, consumerDeployment, mirrorServerDeployment } from "../../workflows/aps";
+import { validateObject, validateResource } from "../helpers/kube-schema";
 import { runComponents } from "../helpers/pulumi-mocks";
-import { type CapturedOptions, captureOptions, validateCore } from "./registration";
 
 const resize = [{ resourceName: "cpu", restartPolicy: "NotRequired" }, { resourceName: "memory", restartPolicy: "NotRequired" }];
 
@@ -25,7 +25,7 @@ describe("workflows/aps baseline", () => {
             limits: { cpu: "1000m", memory: "4Gi", "nvidia.com/gpu": "1" },
         });
         assert.deepEqual(c.resizePolicy, resize);
-        await validateCore(d);
+        await validateObject(d);
     });
 
     it("consumer command line reads the channel and runs the PtychoNN processor", () => {
@@ -55,7 +55,7 @@ describe("workflows/aps baseline", () => {
         assert.deepEqual(c.ports, [{ name: "pva", containerPort: 5076 }]);
         assert.equal(d.spec.template.metadata.labels.role, "workload");
         assert.deepEqual(c.resizePolicy, resize);
-        await validateCore(d);
+        await validateObject(d);
     });
 
     it("workload pods carry exactly the labels and port the monitoring layer's workload PodMonitor selects", () => {
@@ -68,18 +68,14 @@ describe("workflows/aps baseline", () => {
     });
 
     it("ApsBaseline declares both Deployments under the component with a 30 min readiness wait", async () => {
-        let captured = new Map<string, CapturedOptions>();
-        const run = await runComponents(() => {
-            captured = captureOptions();
-            return new ApsBaseline("baseline", { gpuLimit: true, channel: "pvapy:image", mirrorChannel: "ad:image" });
-        });
+        const run = await runComponents(() => new ApsBaseline("baseline", { gpuLimit: true, channel: "pvapy:image", mirrorChannel: "ad:image" }));
         const component = run.get("charon:workflows:ApsBaseline", "baseline");
         const consumer = run.get("kubernetes:apps/v1:Deployment", "baseline-consumer");
         const mirror = run.get("kubernetes:apps/v1:Deployment", "baseline-mirror-server");
         for (const r of [consumer, mirror]) {
             assert.equal(r.parent, component.urn);
-            await validateCore(r.inputs);
-            assert.deepEqual(captured.get(r.name)?.customTimeouts, { create: "30m", update: "30m", delete: "" });
+            await validateResource(r);
+            assert.deepEqual(r.options.customTimeouts, { create: "30m", update: "30m", delete: "" });
         }
         assert.equal(consumer.inputs.spec.template.spec.containers[0].image, "local/ptychonn:cuda126");
         assert.equal(consumer.inputs.spec.template.spec.containers[0].resources.limits["nvidia.com/gpu"], "1");

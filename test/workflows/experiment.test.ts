@@ -5,8 +5,8 @@ import type { ExperimentSettings, HarvestSettings } from "../../stacks/settings-
 import {
     Experiment, experimentRecords, simServerArgs, streamJob, streamJobName, streamTimeoutSeconds, type StreamParameters,
 } from "../../workflows";
+import { validateObject, validateResource } from "../helpers/kube-schema";
 import { isSecretOutput, runComponents, unwrap } from "../helpers/pulumi-mocks";
-import { type CapturedOptions, captureOptions, validateCore } from "./registration";
 
 const stream: StreamParameters = { channel: "pvapy:image", frameRate: 100, imageWidth: 512, imageHeight: 512, dtype: "int16", durationSeconds: 300 };
 const experiment: ExperimentSettings = {
@@ -48,7 +48,7 @@ describe("workflows experiment (stream Job)", () => {
         assert.deepEqual(pod.containers[0].resizePolicy, [
             { resourceName: "cpu", restartPolicy: "NotRequired" }, { resourceName: "memory", restartPolicy: "NotRequired" },
         ]);
-        await validateCore(job);
+        await validateObject(job);
     });
 
     it("the Job name changes with every parameter, the image, the workflow and the run counter — and only then", () => {
@@ -69,9 +69,7 @@ describe("workflows experiment (stream Job)", () => {
     });
 
     it("Experiment: the Job waits for the workflow, has a bounded wait and the harvest hook after create and update", async () => {
-        let captured = new Map<string, CapturedOptions>();
         const run = await runComponents(() => {
-            captured = captureOptions();
             const workflow = new k8s.apiextensions.CustomResource("pipeline", { apiVersion: "numaflow.numaproj.io/v1alpha1", kind: "Pipeline", metadata: { name: "ptychography" } });
             const monitoring = new k8s.core.v1.Namespace("monitoring", {});
             const x = new Experiment("fps100", {
@@ -91,10 +89,12 @@ describe("workflows experiment (stream Job)", () => {
         const job = run.get("kubernetes:batch/v1:Job", "fps100-stream");
         assert.equal(job.parent, component.urn);
         assert.deepEqual(job.dependencies.sort(), [run.named("pipeline").urn, run.named("monitoring").urn].sort());
-        assert.deepEqual(captured.get("fps100-stream")?.customTimeouts, { create: "900s", update: "900s", delete: "" });
-        assert.deepEqual(captured.get("fps100-stream")?.hooks, { afterCreate: ["fps100-harvest"], afterUpdate: ["fps100-harvest"] });
+        assert.deepEqual(job.options.customTimeouts, { create: "900s", update: "900s", delete: "" });
+        assert.deepEqual(job.options.hooks, {
+            beforeCreate: [], afterCreate: ["fps100-harvest"], beforeUpdate: [], afterUpdate: ["fps100-harvest"], beforeDelete: [], afterDelete: [],
+        });
         assert.equal(job.inputs.metadata.name, streamJobName("fps100", 2, stream, "docker.io/akhileshraj/charon:0.0.1", "pipeline"));
-        await validateCore(job.inputs);
+        await validateResource(job);
 
         const x = run.value.x;
         assert.deepEqual(await unwrap(x.window), { start: "2025-08-18T14:47:27Z", end: "2025-08-18T14:53:29Z" });
@@ -108,16 +108,16 @@ describe("workflows experiment (stream Job)", () => {
     });
 
     it("without harvest settings (or enabled: false) no hook is attached", async () => {
-        let captured = new Map<string, CapturedOptions>();
-        await runComponents(() => {
-            captured = captureOptions();
+        const run = await runComponents(() => {
             const workflow = new k8s.core.v1.Namespace("wf", {});
             new Experiment("quiet", {
                 experiment: { ...experiment, name: "quiet" }, workflow, stack: "dev", harvest: { ...harvest, enabled: false },
                 kubeconfig: "k", metricsQueryUrl: "http://mimir-gateway.monitoring.svc:80/prometheus",
             });
         });
-        assert.deepEqual(captured.get("quiet-stream")?.hooks, { afterCreate: [], afterUpdate: [] });
+        assert.deepEqual(run.get("kubernetes:batch/v1:Job", "quiet-stream").options.hooks, {
+            beforeCreate: [], afterCreate: [], beforeUpdate: [], afterUpdate: [], beforeDelete: [], afterDelete: [],
+        });
     });
 
     it("the channel defaults to the workflow's channel", async () => {

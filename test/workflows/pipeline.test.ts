@@ -5,7 +5,6 @@ import { validatePipeline } from "../../components/crds";
 import { apsImages } from "../../components/versions";
 import { ApsPtychoNN, pipelineProfiles, ptychographyPipeline, vertexTuning, type PipelineOptions } from "../../workflows/aps";
 import { runComponents, unwrap } from "../helpers/pulumi-mocks";
-import { type CapturedOptions, captureOptions } from "./registration";
 
 const base: PipelineOptions = {
     namespace: "default",
@@ -138,9 +137,7 @@ describe("workflows/aps pipeline", () => {
     });
 
     it("ApsPtychoNN declares the Pipeline after the Numaflow controller and ISB, waiting for healthy vertices", async () => {
-        let captured = new Map<string, CapturedOptions>();
         const run = await runComponents(() => {
-            captured = captureOptions();
             const isb = new k8s.apiextensions.CustomResource("isb", { apiVersion: "numaflow.numaproj.io/v1alpha1", kind: "InterStepBufferService", metadata: { name: "default" } });
             const controller = new k8s.helm.v3.Release("numaflow", { chart: "numaflow", version: "0.4.0" });
             return new ApsPtychoNN("aps", { profile: "autoscaling", gpuLimit: true, numaflow: { controller, isb } });
@@ -153,7 +150,7 @@ describe("workflows/aps pipeline", () => {
         const { metadata: _m, ...declared } = pipeline.inputs;
         const { metadata: _e, ...expected } = ptychographyPipeline({ ...base, profile: "autoscaling" });
         assert.deepEqual(declared, expected);
-        assert.deepEqual(captured.get("aps-pipeline")?.customTimeouts, { create: "30m", update: "30m", delete: "" });
+        assert.deepEqual(pipeline.options.customTimeouts, { create: "30m", update: "30m", delete: "" });
         assert.equal(await unwrap(run.value.pipelineName), "ptychography");
         assert.deepEqual(await validatePipeline(pipeline.inputs), []);
     });
