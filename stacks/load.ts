@@ -1,3 +1,4 @@
+import { RunError } from "@pulumi/pulumi";
 import { extraArgProblems } from "../components/cluster/k3s-config";
 import { cidrsOverlap, parseCidr } from "./cidr";
 import { presets } from "./presets";
@@ -8,8 +9,11 @@ import { HostSettings, PresetName, Settings } from "./settings";
 
 export const CONFIG_NAMESPACE = "charon";
 
-/** All problems of a stack's settings at once, one line each, naming key, value and what is allowed. */
-export class SettingsError extends Error {
+/**
+ * All problems of a stack's settings at once, one line each, naming key, value and what is allowed. A RunError, so
+ * the engine prints the message alone, without a JavaScript stack trace.
+ */
+export class SettingsError extends RunError {
     constructor(readonly problems: SettingsProblem[]) {
         super(`Invalid stack settings (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
             problems.map((p) => `  - ${p.message}`).join("\n"));

@@ -94,6 +94,14 @@ export function airgapPaths(airgap: NonNullable<K3sSettings["airgap"]>, local: b
     };
 }
 
+/** The air-gap files the program copied to a remote host (relative to the SSH user's home); none for local hosts. */
+export function stagedAirgapFiles(airgap?: AirgapPaths): string[] {
+    if (airgap === undefined || path.isAbsolute(airgap.binary)) {
+        return [];
+    }
+    return [airgap.binary, airgap.installer, ...(airgap.images === undefined ? [] : [airgap.images])];
+}
+
 /** install-k3s.sh (create/update) and uninstall-k3s.sh (delete) for one host. The token goes in on stdin. */
 export function installCommand(host: Pick<HostSettings, "name" | "role">, rendered: RenderedK3sConfig,
     k3s: Pick<K3sSettings, "version" | "apiReadyTimeoutSeconds">, airgap?: AirgapPaths): CommandTexts {
@@ -111,7 +119,12 @@ export function installCommand(host: Pick<HostSettings, "name" | "role">, render
             CHARON_AIRGAP_INSTALLER: airgap?.installer ?? "",
             CHARON_AIRGAP_IMAGES: airgap?.images ?? "",
         }, `charon: k3s ${k3s.version} ${host.role} on host ${host.name}`),
-        renderScriptCommand("uninstall-k3s", { CHARON_HOST: host.name, CHARON_K3S_ROLE: host.role }, `charon: uninstall k3s from host ${host.name}`),
+        renderScriptCommand("uninstall-k3s", {
+            CHARON_HOST: host.name,
+            CHARON_K3S_ROLE: host.role,
+            // Files copied into the SSH user's home for an air-gapped install (never a local host's own originals).
+            CHARON_AIRGAP_STAGED: stagedAirgapFiles(airgap).join(" "),
+        }, `charon: uninstall k3s from host ${host.name}`),
     );
 }
 

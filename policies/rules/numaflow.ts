@@ -90,6 +90,10 @@ export const singleDefaultIsb: StackValidationPolicy = {
             return;
         }
         const isbs = args.resources.filter((r) => r.type === types.isbService);
+        if ([...pipelines, ...isbs].some((r) => r.props.metadata === undefined)) {
+            // A preview may not know a custom resource's outputs yet; the names are checked once they are known.
+            return;
+        }
         const defaults = isbs.filter((i) => objectName(i.props, i.name) === "default");
         if (defaults.length !== 1) {
             report(`The stack declares ${pipelines.length} pipeline(s) but ${defaults.length} InterStepBufferService(s) named "default" ` +

@@ -53,6 +53,11 @@ export class FakeHost {
         this.options = options;
     }
 
+    /** The SSH user's home, where remote commands start (outside the host's root). */
+    get home(): string {
+        return path.dirname(this.root);
+    }
+
     /** Runs a command text with `sh` (dash here) as the command provider's default shell would. */
     run(text: string, opts: { stdin?: string; env?: Record<string, string>; shell?: string } = {}): ScriptRun {
         const pathDirs = [path.join(fakesDir, "bin")];
@@ -61,11 +66,12 @@ export class FakeHost {
         }
         pathDirs.push("/usr/local/bin", "/usr/bin", "/bin");
         const result = spawnSync(opts.shell ?? "sh", ["-c", text], {
+            cwd: this.home,
             input: opts.stdin ?? "",
             encoding: "utf8",
             env: {
                 PATH: pathDirs.join(":"),
-                HOME: path.dirname(this.root),
+                HOME: this.home,
                 CHARON_ROOT: this.root,
                 CHARON_POLL_SECONDS: "0.05",
                 FAKE_BIN: path.join(fakesDir, "bin"),

@@ -11,6 +11,7 @@ import {
     drainCommand, firewallCommand, hostDirectoriesCommand, installCommand, kubeconfigCommand, prepareHostCommand,
     removeNodeCommand, renderK3sConfig,
 } from "../../components/cluster";
+import { stagedAirgapFiles } from "../../components/cluster/commands";
 import { scriptsDir } from "../../components/cluster/script";
 import { K3sSettings } from "../../stacks/settings";
 import { changeLines, FakeHost } from "./script-harness";
@@ -415,6 +416,23 @@ describe("cluster scripts (tier 2)", function () {
             const again = host.run(serverInstall().delete!);
             assert.equal(again.status, 0);
             assert.equal(again.stderr.trim(), "charon[s1]: k3s is not installed (no /usr/local/bin/k3s-uninstall.sh): nothing to uninstall");
+        });
+
+        it("delete also removes the air-gap files staged in the SSH user's home, and only those", () => {
+            const host = new FakeHost();
+            const staged = stagedAirgapFiles({ binary: ".charon-airgap-k3s", installer: ".charon-airgap-install.sh" });
+            assert.deepEqual(staged, [".charon-airgap-k3s", ".charon-airgap-install.sh"]);
+            assert.deepEqual(stagedAirgapFiles({ binary: "/opt/k3s/k3s", installer: "/opt/k3s/install.sh" }), [], "a local host's own files are never staged copies");
+            for (const f of [...staged, "keep-me"]) {
+                fs.writeFileSync(path.join(host.home, f), "x");
+            }
+            const rendered = renderK3sConfig({ nodeName: "s1", role: "server", clusterInit: false, address: "10.0.0.10", gpu: false, labels: {}, k3s });
+            const cmd = installCommand({ name: "s1", role: "server" }, rendered, k3s, { binary: staged[0], installer: staged[1] });
+            const del = host.run(cmd.delete!);
+            assert.equal(del.status, 0, del.stderr);
+            assert.deepEqual(staged.map((f) => fs.existsSync(path.join(host.home, f))), [false, false]);
+            assert.equal(fs.existsSync(path.join(host.home, "keep-me")), true);
+            assert.match(del.stderr, /removed the staged air-gap file ~\/\.charon-airgap-k3s/);
         });
 
         it("agents uninstall with k3s-agent-uninstall.sh", () => {

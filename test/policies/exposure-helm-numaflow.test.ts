@@ -152,5 +152,12 @@ describe("policies: Numaflow", () => {
             const named = pipeline({ interStepBufferServiceName: "fast" });
             assert.match((await checkStack(singleDefaultIsb, [isb(), named]))[0].message, /uses ISB "fast", which the stack does not declare/);
         });
+
+        it("waits for the names while a preview does not know the custom resources' outputs yet", async () => {
+            const unknownIsb = variant(isb(), (p) => { delete p.metadata; });
+            assert.deepEqual(await checkStack(singleDefaultIsb, [unknownIsb, pipeline()]), []);
+            // …but judges as soon as they are known.
+            assert.equal((await checkStack(singleDefaultIsb, [isb("other"), pipeline()])).length, 2);
+        });
     });
 });

@@ -2,7 +2,8 @@
 # shellcheck shell=bash
 # uninstall-k3s.sh: removes k3s from the host with the uninstall script its installer left
 # (k3s-uninstall.sh on servers, k3s-agent-uninstall.sh on agents), then charon's own k3s files.
-# Environment: CHARON_HOST, CHARON_K3S_ROLE (server | agent).
+# Environment: CHARON_HOST, CHARON_K3S_ROLE (server | agent), CHARON_AIRGAP_STAGED (files the air-gapped install
+# copied into the SSH user's home, space-separated; empty otherwise).
 set -euo pipefail
 
 case "$CHARON_K3S_ROLE" in
@@ -20,3 +21,9 @@ fi
 remove_file /etc/rancher/k3s/config.yaml.d/50-charon.yaml
 remove_file /etc/rancher/k3s/config.yaml
 remove_file /etc/rancher/k3s/charon-token
+for staged in ${CHARON_AIRGAP_STAGED:-}; do
+    if [[ -e "$staged" ]]; then
+        rm -f -- "$staged"
+        say "removed the staged air-gap file ~/${staged}"
+    fi
+done
