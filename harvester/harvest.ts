@@ -1,12 +1,15 @@
 /**
  * The library entry: `harvest(options) → manifest`. Validates, probes the endpoint, runs the queries
- * concurrently (each spooled to its own part file), then writes the one output table atomically from the parts of
- * every successful query, in the order the queries were given. A failed query never disturbs the others: it is
- * recorded by name in the manifest (and in JSON's errors[]) and the rest are still written.
+ * concurrently (each spooled to its own part file) and writes the one output table atomically from the parts of
+ * every successful query, in the order the queries were given. CSV and Parquet are written while later queries
+ * are still being fetched (a query is appended once it and all before it are done); JSON, and CSV whose label
+ * columns turn out to differ from its header, are written from the parts at the end. A failed query never
+ * disturbs the others: it is recorded by name in the manifest (and in JSON's errors[]) and the rest are still
+ * written.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { replaceAtomically } from "./atomic";
+import { replaceAtomically, tempPathFor } from "./atomic";
 import { type Endpoint, HttpClient, type RequestStats } from "./http";
 import {
     type EffectiveMode, type Manifest, type QueryEntry, manifestPath, partPath, partsDir, readManifest,
@@ -19,9 +22,9 @@ import { PartWriter } from "./parts";
 import type { HarvestEvent } from "./progress";
 import { parseSelector } from "./selector";
 import { formatDuration, isoUtc, promSeconds } from "./time";
-import { writeCsv } from "./writers/csv";
+import { CsvTableWriter, writeCsv } from "./writers/csv";
 import { writeJson } from "./writers/json";
-import { type ParquetCompression, writeParquet } from "./writers/parquet";
+import { type ParquetCompression, ParquetTableWriter } from "./writers/parquet";
 import { type TableInput, labelColumns } from "./writers/table";
 
 export type Format = "csv" | "parquet" | "json";
@@ -177,6 +180,95 @@ function emptyEntry(index: number, query: string): QueryEntry {
     return { index, query, status: "pending", series: 0, samples: 0, requests: 0, retries: 0, bytes: 0, durationMs: 0 };
 }
 
+/**
+ * The CSV or Parquet output, written while the harvest runs: each successful query is appended as soon as it and
+ * every query before it are done, on one promise chain; the temp file is renamed over the output only by finish()
+ * (atomic like the JSON path). Parquet keeps its schema in the footer, so label columns may appear at any time.
+ * CSV needs its columns in the header: they are taken from every query completed when writing starts, and if a
+ * later query brings a label outside them the stream is dropped and the file is written from the parts at the
+ * end, as JSON always is.
+ */
+class StreamingOutput {
+    next = 0;
+    written = 0;
+    /** CSV: a query carried a label the header lacks; the streamed file is abandoned. */
+    stale = false;
+    private readonly tmp: string;
+    private parquet: ParquetTableWriter | undefined;
+    private csv: CsvTableWriter | undefined;
+    private csvLabels: Set<string> | undefined;
+    private chain: Promise<void> = Promise.resolve();
+
+    constructor(private readonly output: string, private readonly format: "csv" | "parquet",
+        private readonly compression?: ParquetCompression) {
+        this.tmp = tempPathFor(output);
+    }
+
+    /** Queues one query's part; `labels` are its label names, `known` every label name seen so far. */
+    add(query: string, part: string, labels: string[], known: () => string[]): void {
+        if (this.stale) {
+            return;
+        }
+        if (this.format === "csv") {
+            if (this.csv === undefined) {
+                const columns = labelColumns(known());
+                this.csv = new CsvTableWriter(this.tmp, columns);
+                this.csvLabels = new Set(columns.map((c) => c.label));
+            }
+            if (labels.some((l) => l !== "__name__" && !(this.csvLabels as Set<string>).has(l))) {
+                this.stale = true;
+                return;
+            }
+        }
+        this.written++;
+        this.chain = this.chain.then(() => {
+            if (this.format === "csv") {
+                return (this.csv as CsvTableWriter).addQuery(query, part);
+            }
+            this.parquet ??= new ParquetTableWriter(this.tmp, this.compression);
+            return this.parquet.addQuery(query, part);
+        });
+        // A failure surfaces from idle()/finish(); until then it must not count as unhandled.
+        this.chain.catch(() => undefined);
+    }
+
+    idle(): Promise<void> {
+        return this.chain;
+    }
+
+    /** Completes the output; undefined when the stream could not be used (CSV whose columns changed). */
+    async finish(input: TableInput): Promise<number | undefined> {
+        try {
+            await this.chain;
+            let rows: number;
+            if (this.format === "csv") {
+                const same = this.csv !== undefined && !this.stale
+                    && JSON.stringify(this.csv.labelColumns) === JSON.stringify(input.labelColumns);
+                if (!same) {
+                    await this.abort();
+                    return undefined;
+                }
+                rows = await (this.csv as CsvTableWriter).finish();
+            } else {
+                const w = this.parquet ?? new ParquetTableWriter(this.tmp, this.compression);
+                rows = await w.finish(input.labelColumns, input.metadata);
+            }
+            fs.renameSync(this.tmp, this.output);
+            return rows;
+        } catch (err) {
+            await this.abort();
+            throw err;
+        }
+    }
+
+    async abort(): Promise<void> {
+        await this.chain.catch(() => undefined);
+        await this.parquet?.abort();
+        await this.csv?.abort();
+        fs.rmSync(this.tmp, { force: true });
+    }
+}
+
 /** Runs a harvest. Resolves with the manifest (also written to disk) even when some queries failed. */
 export async function harvest(o: HarvestOptions): Promise<Manifest> {
     validate(o);
@@ -303,14 +395,40 @@ export async function harvest(o: HarvestOptions): Promise<Manifest> {
             emit({ type: "query-done", entry });
         };
 
-        // A fixed pool of workers taking queries in order.
-        let next = 0;
-        const workers = Array.from({ length: Math.min(o.concurrency ?? 4, Math.max(1, todo.length)) }, async () => {
-            while (next < todo.length) {
-                await runOne(todo[next++]);
+        // CSV and Parquet are written while the queries run (see StreamingOutput): each successful query is appended
+        // as soon as it and every query before it are done.
+        const stream = format === "json" ? undefined : new StreamingOutput(output, format, o.parquetCompression);
+        const knownLabels = (): string[] => manifest.queries.flatMap((q) => (q.status === "ok" ? q.labels ?? [] : []));
+        let announced = false;
+        const fed = (): void => {
+            while (stream !== undefined && stream.next < manifest.queries.length && manifest.queries[stream.next].status !== "pending") {
+                const q = manifest.queries[stream.next++];
+                if (q.status === "ok") {
+                    if (!announced) {
+                        announced = true;
+                        emit({ type: "writing", format, output });
+                    }
+                    stream.add(q.query, partPath(output, q.part as string), q.labels ?? [], knownLabels);
+                }
             }
-        });
-        await Promise.all(workers);
+        };
+        try {
+            fed();
+            // A fixed pool of workers taking queries in order.
+            let next = 0;
+            const workers = Array.from({ length: Math.min(o.concurrency ?? 4, Math.max(1, todo.length)) }, async () => {
+                while (next < todo.length) {
+                    await runOne(todo[next++]);
+                    fed();
+                }
+            });
+            await Promise.all(workers);
+            fed();
+            await stream?.idle();
+        } catch (err) {
+            await stream?.abort();
+            throw err;
+        }
 
         // Write the output from every successful query, in query order.
         const ok = manifest.queries.filter((q) => q.status === "ok");
@@ -327,9 +445,17 @@ export async function harvest(o: HarvestOptions): Promise<Manifest> {
                     }),
                 },
             };
-            emit({ type: "writing", format, output });
-            manifest.rows = await replaceAtomically(output, (tmp) => format === "csv" ? writeCsv(tmp, input)
-                : format === "json" ? writeJson(tmp, input) : writeParquet(tmp, input, o.parquetCompression));
+            const streamed = await stream?.finish(input);
+            if (streamed !== undefined) {
+                manifest.rows = streamed;
+            } else {
+                if (!announced) {
+                    emit({ type: "writing", format, output });
+                }
+                manifest.rows = await replaceAtomically(output, (tmp) => format === "csv" ? writeCsv(tmp, input) : writeJson(tmp, input));
+            }
+        } else {
+            await stream?.abort();
         }
         const failed = manifest.queries.some((q) => q.status !== "ok");
         manifest.status = failed ? "partial" : "complete";

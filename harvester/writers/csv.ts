@@ -4,7 +4,7 @@
  * each row is rendered once per series, so the cost per sample is a timestamp, a value and a copy.
  */
 import * as fs from "node:fs";
-import { FIXED_COLUMNS, type TableInput, formatValue, seriesOf } from "./table";
+import { FIXED_COLUMNS, type LabelColumn, type TableInput, formatValue, seriesOf } from "./table";
 
 export function csvField(s: string): string {
     if (/[",\r\n]/.test(s)) {
@@ -40,24 +40,22 @@ function ascii(buf: Buffer, pos: number, s: string): number {
     return pos + s.length;
 }
 
-/** Copies small byte arrays with a plain loop (cheaper than a native call for a few dozen bytes). */
-function copy(buf: Buffer, pos: number, src: Uint8Array): number {
-    const n = src.length;
-    if (n > 64) {
-        buf.set(src, pos);
-        return pos + n;
-    }
-    for (let i = 0; i < n; i++) {
-        buf[pos + i] = src[i];
-    }
-    return pos + n;
-}
-
-/** Writes the decimal digits of a non-negative integer < 2^53. */
+/** Writes the decimal digits of a non-negative integer < 2^53 (int32 arithmetic below 2^31: no float divisions). */
 function digits(buf: Buffer, pos: number, x: number): number {
     if (x < 10) {
         buf[pos] = 48 + x;
         return pos + 1;
+    }
+    if (x <= 0x7fffffff) {
+        let y = x | 0;
+        const len = y < 100 ? 2 : y < 1000 ? 3 : y < 10000 ? 4 : y < 100000 ? 5 : y < 1000000 ? 6 : y < 10000000 ? 7
+            : y < 100000000 ? 8 : y < 1000000000 ? 9 : 10;
+        for (let i = pos + len - 1; i >= pos; i--) {
+            const q = (y / 10) | 0;
+            buf[i] = 48 + (y - q * 10);
+            y = q;
+        }
+        return pos + len;
     }
     let len = 0;
     for (let y = x; y >= 1; y = Math.floor(y / 10)) {
@@ -85,17 +83,25 @@ export function writeValue(buf: Buffer, pos: number, v: number): number {
                 buf[pos++] = 45;
             }
             const int = Math.floor(x / 1000);
-            let frac = x - int * 1000;
+            const frac = (x - int * 1000) | 0;
             pos = digits(buf, pos, int);
             if (frac !== 0) {
-                buf[pos++] = 46;
-                let div = 100;
-                while (frac !== 0) {
-                    const d = Math.floor(frac / div);
-                    buf[pos++] = 48 + d;
-                    frac -= d * div;
-                    div /= 10;
+                // .d, .dd or .ddd: the shortest form drops trailing zeros.
+                const d1 = (frac / 100) | 0;
+                const r = frac - d1 * 100;
+                const d2 = (r / 10) | 0;
+                const d3 = r - d2 * 10;
+                buf[pos] = 46;
+                buf[pos + 1] = 48 + d1;
+                if (r === 0) {
+                    return pos + 2;
                 }
+                buf[pos + 2] = 48 + d2;
+                if (d3 === 0) {
+                    return pos + 3;
+                }
+                buf[pos + 3] = 48 + d3;
+                return pos + 4;
             }
             return pos;
         }
@@ -103,83 +109,184 @@ export function writeValue(buf: Buffer, pos: number, v: number): number {
     return ascii(buf, pos, formatValue(v));
 }
 
-/** Writes epoch ms as 2024-01-01T00:00:00.000Z, caching the bytes of the minute prefix. */
-class TimestampWriter {
-    private minute = NaN;
-    private readonly prefix = Buffer.alloc(17);
-    write(buf: Buffer, pos: number, ms: number): number {
-        const m = Math.floor(ms / 60000);
-        if (m !== this.minute) {
-            this.minute = m;
-            this.prefix.write(new Date(m * 60000).toISOString().slice(0, 17), "latin1");
+/**
+ * Renders rows of one series into `buf` from sample `from` on, as many as fit below `limit`, and returns the next
+ * sample index; the end position is left in `state.pos`. Everything the loop touches is a local (no closure
+ * state), so V8 keeps it in registers. `head` holds the series prefix (query,metric,) followed by the 17 bytes of
+ * the current minute (2024-01-01T00:00:), rebuilt only when the minute changes; per row only the seconds, the
+ * milliseconds and the value are formatted, and the head and the label suffix are two native copies.
+ */
+function renderRows(buf: Buffer, pos: number, limit: number, ts: Float64Array, vs: Float64Array, from: number,
+    state: RowState, head: Buffer, suffix: Buffer): number {
+    const n = ts.length;
+    const headLen = head.length;
+    const sufLen = suffix.length;
+    const minuteAt = headLen - 17;
+    let minute = state.minute;
+    let i = from;
+    for (; i < n; i++) {
+        if (pos + headLen + sufLen + 64 > limit) {
+            break;
         }
-        const p = this.prefix;
-        for (let i = 0; i < 17; i++) {
-            buf[pos + i] = p[i];
+        const t = ts[i];
+        const m = Math.floor(t / 60000);
+        if (m !== minute) {
+            minute = m;
+            head.write(new Date(m * 60000).toISOString().slice(0, 17), minuteAt, "latin1");
         }
-        const r = ms - m * 60000;
-        const s = Math.floor(r / 1000);
-        const f = Math.round(r - s * 1000);
-        buf[pos + 17] = 48 + Math.floor(s / 10);
-        buf[pos + 18] = 48 + (s % 10);
-        buf[pos + 19] = 46;
-        buf[pos + 20] = 48 + Math.floor(f / 100);
-        buf[pos + 21] = 48 + (Math.floor(f / 10) % 10);
-        buf[pos + 22] = 48 + (f % 10);
-        buf[pos + 23] = 90;
-        return pos + 24;
+        buf.set(head, pos);
+        pos += headLen;
+        const r = t - m * 60000;
+        const sec = Math.floor(r / 1000);
+        const f = Math.round(r - sec * 1000) | 0;
+        const s10 = ((sec | 0) / 10) | 0;
+        const f10 = (f / 10) | 0;
+        const f100 = (f10 / 10) | 0;
+        buf[pos] = 48 + s10;
+        buf[pos + 1] = 48 + (sec - s10 * 10);
+        buf[pos + 2] = 46;
+        buf[pos + 3] = 48 + f100;
+        buf[pos + 4] = 48 + (f10 - f100 * 10);
+        buf[pos + 5] = 48 + (f - f10 * 10);
+        buf[pos + 6] = 90;
+        buf[pos + 7] = 0x2c;
+        pos = writeValue(buf, pos + 8, vs[i]);
+        buf.set(suffix, pos);
+        pos += sufLen;
+    }
+    state.minute = minute;
+    state.pos = pos;
+    return i;
+}
+
+interface RowState {
+    minute: number;
+    pos: number;
+}
+
+/** Sequential writer of whole buffers: a write is in flight on the thread pool while the next buffer is filled. */
+class BufferedFile {
+    private offset = 0;
+    private inFlight: Promise<void> = Promise.resolve();
+    private spare: Buffer[] = [];
+    constructor(private readonly fd: number, readonly size: number) {}
+
+    /** A buffer to fill (a recycled one when available). */
+    take(min: number): Buffer {
+        const b = this.spare.pop();
+        return b !== undefined && b.length >= min ? b : Buffer.allocUnsafe(Math.max(this.size, min));
+    }
+
+    /** Queues buf[0..len) for writing; resolves once at most one write is still in flight. */
+    async push(buf: Buffer, len: number): Promise<void> {
+        const previous = this.inFlight;
+        const at = this.offset;
+        this.offset += len;
+        this.inFlight = previous.then(() => writeAll(this.fd, buf, len, at)).then(() => {
+            this.spare.push(buf);
+        });
+        await previous;
+    }
+
+    drain(): Promise<void> {
+        return this.inFlight;
+    }
+}
+
+function writeAll(fd: number, buf: Buffer, len: number, at: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+        const step = (done: number): void => {
+            if (done >= len) {
+                resolve();
+                return;
+            }
+            fs.write(fd, buf, done, len - done, at + done, (err, n) => (err ? reject(err) : step(done + n)));
+        };
+        step(0);
+    });
+}
+
+/**
+ * Streams the table into a CSV file: the label columns are fixed up front (they are in the header), then
+ * addQuery() per successful query in output order (may run while later queries are still being fetched).
+ */
+export class CsvTableWriter {
+    private readonly fd: number;
+    private readonly out: BufferedFile;
+    private buf: Buffer;
+    private pos: number;
+    private readonly state: RowState = { minute: NaN, pos: 0 };
+    rows = 0;
+
+    constructor(readonly path: string, readonly labelColumns: LabelColumn[]) {
+        this.fd = fs.openSync(path, "w");
+        this.out = new BufferedFile(this.fd, BUF_BYTES);
+        const header = Buffer.from([...FIXED_COLUMNS, ...labelColumns.map((c) => c.column)].map(csvField).join(",") + "\n", "utf8");
+        this.buf = this.out.take(header.length);
+        this.buf.set(header, 0);
+        this.pos = header.length;
+    }
+
+    /** Appends the rows of one query's part file. Calls must not overlap (await each). */
+    async addQuery(query: string, partPath: string): Promise<void> {
+        const state = this.state;
+        for (const s of seriesOf({ queries: [{ index: 0, query, partPath }], errors: [], labelColumns: [] })) {
+            const prefix = Buffer.from(`${csvField(s.query)},${csvField(s.labels.__name__ ?? "")},`, "utf8");
+            const suffix = Buffer.from(this.labelColumns.map((c) => "," + csvField(s.labels[c.label] ?? "")).join("") + "\n", "utf8");
+            const head = Buffer.alloc(prefix.length + 17);
+            head.set(prefix, 0);
+            state.minute = NaN;
+            // Longest possible row: head + seconds.millis (7) + comma + value (≤ 25) + suffix.
+            const maxRow = head.length + suffix.length + 64;
+            for (const b of s.blocks) {
+                const { ts, vs } = s.reader.readBlock(b);
+                let i = 0;
+                while (i < ts.length) {
+                    if (this.pos + maxRow > this.buf.length) {
+                        await this.out.push(this.buf, this.pos);
+                        this.buf = this.out.take(maxRow);
+                        this.pos = 0;
+                    }
+                    i = renderRows(this.buf, this.pos, this.buf.length, ts, vs, i, state, head, suffix);
+                    this.pos = state.pos;
+                }
+                this.rows += ts.length;
+            }
+        }
+    }
+
+    /** Writes what is buffered and closes the file. Returns the row count. */
+    async finish(): Promise<number> {
+        try {
+            await this.out.push(this.buf, this.pos);
+            this.pos = 0;
+            await this.out.drain();
+        } finally {
+            await this.abort();
+        }
+        return this.rows;
+    }
+
+    /** Closes the file (after a failure the caller removes it). */
+    async abort(): Promise<void> {
+        await this.out.drain().catch(() => undefined);
+        try {
+            fs.closeSync(this.fd);
+        } catch {
+            // already closed
+        }
     }
 }
 
 export async function writeCsv(path: string, input: TableInput): Promise<number> {
-    const fd = fs.openSync(path, "w");
-    let rows = 0;
-    let buf = Buffer.allocUnsafe(BUF_BYTES);
-    let pos = 0;
-    let fileOffset = 0;
-    const flush = (): void => {
-        let done = 0;
-        while (done < pos) {
-            done += fs.writeSync(fd, buf, done, pos - done, fileOffset + done);
-        }
-        fileOffset += pos;
-        pos = 0;
-    };
+    const w = new CsvTableWriter(path, input.labelColumns);
     try {
-        const header = Buffer.from([...FIXED_COLUMNS, ...input.labelColumns.map((c) => c.column)].map(csvField).join(",") + "\n", "utf8");
-        if (header.length > buf.length) {
-            buf = Buffer.allocUnsafe(header.length * 2);
+        for (const q of input.queries) {
+            await w.addQuery(q.query, q.partPath);
         }
-        buf.set(header, 0);
-        pos = header.length;
-        const tw = new TimestampWriter();
-        for (const s of seriesOf(input)) {
-            const prefix = Buffer.from(`${csvField(s.query)},${csvField(s.labels.__name__ ?? "")},`, "utf8");
-            const suffix = Buffer.from(input.labelColumns.map((c) => "," + csvField(s.labels[c.label] ?? "")).join("") + "\n", "utf8");
-            // Longest possible row: prefix + timestamp (24) + comma + value (≤ 25) + suffix.
-            const maxRow = prefix.length + suffix.length + 64;
-            if (maxRow > buf.length) {
-                flush();
-                buf = Buffer.allocUnsafe(maxRow * 2);
-            }
-            for (const b of s.blocks) {
-                const { ts, vs } = s.reader.readBlock(b);
-                for (let i = 0; i < ts.length; i++) {
-                    if (pos + maxRow > buf.length) {
-                        flush();
-                    }
-                    pos = copy(buf, pos, prefix);
-                    pos = tw.write(buf, pos, ts[i]);
-                    buf[pos++] = 0x2c;
-                    pos = writeValue(buf, pos, vs[i]);
-                    pos = copy(buf, pos, suffix);
-                }
-                rows += ts.length;
-            }
-        }
-        flush();
-    } finally {
-        fs.closeSync(fd);
+        return await w.finish();
+    } catch (err) {
+        await w.abort();
+        throw err;
     }
-    return rows;
 }

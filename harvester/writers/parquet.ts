@@ -5,16 +5,21 @@
  *    RLE_DICTIONARY data page whose indices are RLE runs, one run per series segment), OPTIONAL except query;
  *  - timestamp: INT64 TIMESTAMP(MILLIS, UTC-adjusted), PLAIN; value: DOUBLE, PLAIN (NaN/±Inf as IEEE bits);
  *  - row groups of at most ROW_GROUP_ROWS rows, data pages of at most PAGE_ROWS rows, so memory is bounded by
- *    one row group whatever the harvest size; ZSTD (Node's zlib), SNAPPY, GZIP or no compression.
+ *    one row group whatever the harvest size (two sets of row-group arrays, reused; at most COMPRESS_IN_FLIGHT
+ *    pages compressing at once); ZSTD (Node's zlib), SNAPPY, GZIP or no compression.
+ *  - streaming: ParquetTableWriter takes queries one at a time, in order, while later queries are still being
+ *    fetched. The label columns need not be known up front: the schema lives in the footer, so a label first seen
+ *    in a later row group gets all-null column chunks for the earlier row groups, appended before the footer
+ *    (column chunks are located by the offsets in the footer, not by their position in the file).
  * Format reference: the Apache Parquet specification (parquet.thrift, Encodings.md).
  */
 import * as fs from "node:fs";
 import * as zlib from "node:zlib";
 import * as snappy from "snappyjs";
 import { CompactWriter } from "./thrift";
-import { type TableInput, seriesOf } from "./table";
+import { type LabelColumn, type TableInput, seriesOf } from "./table";
 
-export const ROW_GROUP_ROWS = 1 << 20;
+export const ROW_GROUP_ROWS = 1 << 19;
 export const PAGE_ROWS = 1 << 17;
 
 export type ParquetCompression = "zstd" | "snappy" | "gzip" | "none";
@@ -109,7 +114,6 @@ class Bytes {
 }
 
 interface ChunkMeta {
-    name: string;
     type: number;
     encodings: number[];
     numValues: number;
@@ -119,76 +123,140 @@ interface ChunkMeta {
     dictionaryPageOffset?: number;
 }
 
-interface ColumnDef {
-    name: string;
-    type: number;
-    optional: boolean;
-    dict: boolean;
-    timestamp?: boolean;
+/** Column keys: the fixed columns by name, label columns as `L` + label name (resolved to names in the footer). */
+const K_QUERY = "query";
+const K_METRIC = "metric";
+const K_TS = "timestamp";
+const K_VALUE = "value";
+
+interface RowGroup {
+    rows: number;
+    bytes: number;
+    chunks: Map<string, ChunkMeta>;
 }
 
-/** A run of rows of one series segment: dictionary ids per dict column (-1 = null). */
+/** A run of rows of one series segment: dictionary ids per dict column, in discovery order (-1 or absent = null). */
 interface Run {
     rows: number;
-    ids: Int32Array;
+    ids: number[];
 }
 
-export async function writeParquet(path: string, input: TableInput, compression: ParquetCompression = "zstd"): Promise<number> {
-    const compress = compressor(compression);
-    const codec = CODEC[compression];
-    const dictCols: ColumnDef[] = [
-        { name: "query", type: TYPE_BYTE_ARRAY, optional: false, dict: true },
-        { name: "metric", type: TYPE_BYTE_ARRAY, optional: true, dict: true },
-        ...input.labelColumns.map((c) => ({ name: c.column, type: TYPE_BYTE_ARRAY, optional: true, dict: true })),
-    ];
-    const tsCol: ColumnDef = { name: "timestamp", type: TYPE_INT64, optional: false, dict: false, timestamp: true };
-    const valCol: ColumnDef = { name: "value", type: TYPE_DOUBLE, optional: false, dict: false };
-    // File column order: query, metric, timestamp, value, labels…
-    const columns: ColumnDef[] = [dictCols[0], dictCols[1], tsCol, valCol, ...dictCols.slice(2)];
+interface Page { type: number; body: Buffer; packed: Promise<Buffer>; header: (w: CompactWriter) => void; meta: ChunkMeta; kind: "dict" | "data" }
 
-    const fd = fs.openSync(path, "w");
-    let offset = 0;
-    const write = (b: Uint8Array): void => {
+/** Pages compressing at once (each holds a zstd context and output buffers on the thread pool). */
+export const COMPRESS_IN_FLIGHT = 4;
+
+/** One set of row-group arrays; two sets alternate (one filling, one compressing/writing). */
+interface Arrays {
+    ts: Float64Array;
+    vs: Float64Array;
+    /** The same bytes as `ts`: timestamps are rewritten in place as int64 (two int32 words) for the page. */
+    tsWords: Int32Array;
+}
+
+/**
+ * Streams the harvest table into a Parquet file: addQuery() per successful query in output order (may be called
+ * while later queries are still running), then finish() with the final label columns and metadata.
+ */
+export class ParquetTableWriter {
+    private readonly fd: number;
+    private offset = 0;
+    private readonly compress: (b: Buffer) => Promise<Buffer>;
+    private readonly codec: number;
+    private readonly rowGroups: RowGroup[] = [];
+    private totalRows = 0;
+    /** Dictionary columns in discovery order: query, metric, then `L<label>` keys. */
+    private readonly dictKeys: string[] = [K_QUERY, K_METRIC];
+    private readonly dictIndex = new Map<string, number>([[K_QUERY, 0], [K_METRIC, 1]]);
+    private readonly sets: Arrays[] = [];
+    private cur: Arrays;
+    private rows = 0;
+    private runs: Run[] = [];
+    private dicts: Map<string, number>[] = [];
+    private words: string[][] = [];
+    private pages: Page[] = [];
+    /** The previous row group's pages: compressing in the background, written in order. */
+    private pendingWrite: Promise<void> = Promise.resolve();
+    private inFlight = 0;
+    private readonly waiting: (() => void)[] = [];
+
+    /** `rowGroupRows` is for tests (small row groups); page size is capped by it too. */
+    constructor(readonly path: string, compression: ParquetCompression = "zstd", private readonly rowGroupRows = ROW_GROUP_ROWS) {
+        this.compress = compressor(compression);
+        this.codec = CODEC[compression];
+        this.fd = fs.openSync(path, "w");
+        this.sets = [this.arrays(), this.arrays()];
+        this.cur = this.sets[0];
+        this.resetGroup();
+        this.write(MAGIC);
+    }
+
+    private arrays(): Arrays {
+        const n = this.rowGroupRows;
+        const ts = new Float64Array(n);
+        return { ts, vs: new Float64Array(n), tsWords: new Int32Array(ts.buffer) };
+    }
+
+    private resetGroup(): void {
+        this.rows = 0;
+        this.runs = [];
+        this.dicts = this.dictKeys.map(() => new Map<string, number>());
+        this.words = this.dictKeys.map(() => []);
+    }
+
+    private write(b: Uint8Array): void {
         let done = 0;
         while (done < b.length) {
-            done += fs.writeSync(fd, b, done, b.length - done, offset + done);
+            done += fs.writeSync(this.fd, b, done, b.length - done, this.offset + done);
         }
-        offset += b.length;
-    };
-    const rowGroups: { rows: number; bytes: number; chunks: ChunkMeta[] }[] = [];
-    let totalRows = 0;
+        this.offset += b.length;
+    }
 
-    // Row-group state. Arrays are fresh per row group: the previous one may still be compressing.
-    let ts = new Float64Array(ROW_GROUP_ROWS);
-    let vs = new Float64Array(ROW_GROUP_ROWS);
-    let rows = 0;
-    /** The previous row group's pages: compressing in the background, written in order. */
-    let pendingWrite: Promise<void> = Promise.resolve();
-    let runs: Run[] = [];
-    let dicts = dictCols.map(() => new Map<string, number>());
-    let words: string[][] = dictCols.map(() => []);
-
-    const idFor = (col: number, value: string | undefined): number => {
-        if (value === undefined) {
-            return -1;
+    private dictColumn(key: string): number {
+        let k = this.dictIndex.get(key);
+        if (k === undefined) {
+            k = this.dictKeys.length;
+            this.dictKeys.push(key);
+            this.dictIndex.set(key, k);
+            this.dicts.push(new Map());
+            this.words.push([]);
         }
-        const d = dicts[col];
+        return k;
+    }
+
+    private idFor(col: number, value: string): number {
+        const d = this.dicts[col];
         let id = d.get(value);
         if (id === undefined) {
-            id = words[col].length;
+            id = this.words[col].length;
             d.set(value, id);
-            words[col].push(value);
+            this.words[col].push(value);
         }
         return id;
-    };
+    }
 
-    interface Page { type: number; body: Buffer; packed: Promise<Buffer>; header: (w: CompactWriter) => void; meta: ChunkMeta; kind: "dict" | "data" }
-    let pages: Page[] = [];
-    const addPage = (type: number, body: Buffer, header: (w: CompactWriter) => void, meta: ChunkMeta, kind: "dict" | "data"): void => {
-        pages.push({ type, body, packed: compress(body), header, meta, kind });
-    };
+    /** Compression with at most COMPRESS_IN_FLIGHT pages at once (bounds native memory). */
+    private async limitedCompress(b: Buffer): Promise<Buffer> {
+        while (this.inFlight >= COMPRESS_IN_FLIGHT) {
+            await new Promise<void>((r) => this.waiting.push(r));
+        }
+        this.inFlight++;
+        try {
+            return await this.compress(b);
+        } finally {
+            this.inFlight--;
+            this.waiting.shift()?.();
+        }
+    }
+
+    private addPage(type: number, body: Buffer, header: (w: CompactWriter) => void, meta: ChunkMeta, kind: "dict" | "data"): void {
+        const packed = this.limitedCompress(body);
+        packed.catch(() => undefined);
+        this.pages.push({ type, body, packed, header, meta, kind });
+    }
+
     /** Writes pages in order as their compression finishes, filling in the chunk offsets and sizes. */
-    const writePages = async (list: Page[]): Promise<void> => {
+    private async writePages(list: Page[]): Promise<void> {
         for (const p of list) {
             const packed = await p.packed;
             const w = new CompactWriter();
@@ -200,151 +268,224 @@ export async function writeParquet(path: string, input: TableInput, compression:
             });
             const h = w.finish();
             if (p.kind === "dict") {
-                p.meta.dictionaryPageOffset = offset;
+                p.meta.dictionaryPageOffset = this.offset;
             } else if (p.meta.dataPageOffset < 0) {
-                p.meta.dataPageOffset = offset;
+                p.meta.dataPageOffset = this.offset;
             }
-            write(h);
-            write(packed);
+            this.write(h);
+            this.write(packed);
             p.meta.uncompressed += h.length + p.body.length;
             p.meta.compressed += h.length + packed.length;
         }
-    };
+    }
 
-    const dataPageHeader = (w: CompactWriter, numValues: number, encoding: number): void => {
+    /** Appends the rows of one query's part file. Calls must not overlap (await each). */
+    async addQuery(query: string, partPath: string): Promise<void> {
+        for (const s of seriesOf({ queries: [{ index: 0, query, partPath }], errors: [], labelColumns: [] })) {
+            const ids: number[] = [this.idFor(0, query)];
+            ids[1] = s.labels.__name__ === undefined ? -1 : this.idFor(1, s.labels.__name__);
+            for (const [label, value] of Object.entries(s.labels)) {
+                if (label !== "__name__") {
+                    const k = this.dictColumn(`L${label}`);
+                    ids[k] = this.idFor(k, value);
+                }
+            }
+            for (let k = 0; k < ids.length; k++) {
+                if (ids[k] === undefined) {
+                    ids[k] = -1;
+                }
+            }
+            for (const b of s.blocks) {
+                const block = s.reader.readBlock(b);
+                let at = 0;
+                while (at < block.ts.length) {
+                    const n = Math.min(block.ts.length - at, this.rowGroupRows - this.rows);
+                    this.cur.ts.set(block.ts.subarray(at, at + n), this.rows);
+                    this.cur.vs.set(block.vs.subarray(at, at + n), this.rows);
+                    const last = this.runs[this.runs.length - 1];
+                    if (last !== undefined && sameIds(last.ids, ids)) {
+                        last.rows += n;
+                    } else {
+                        this.runs.push({ rows: n, ids: ids.slice() });
+                    }
+                    this.rows += n;
+                    at += n;
+                    if (this.rows === this.rowGroupRows) {
+                        await this.flushRowGroup();
+                        // Ids are per row group: the next group has fresh dictionaries.
+                        ids[0] = this.idFor(0, query);
+                        for (let k = 1; k < ids.length; k++) {
+                            ids[k] = -1;
+                        }
+                        if (s.labels.__name__ !== undefined) {
+                            ids[1] = this.idFor(1, s.labels.__name__);
+                        }
+                        for (const [label, value] of Object.entries(s.labels)) {
+                            if (label !== "__name__") {
+                                const k = this.dictColumn(`L${label}`);
+                                ids[k] = this.idFor(k, value);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private dataPageHeader(w: CompactWriter, numValues: number, encoding: number): void {
         w.struct(5, () => {
             w.i32(1, numValues);
             w.i32(2, encoding);
             w.i32(3, ENC_RLE);
             w.i32(4, ENC_RLE);
         });
-    };
+    }
 
-    const flushRowGroup = async (): Promise<void> => {
-        if (rows === 0) {
+    /** An all-null chunk of an OPTIONAL BYTE_ARRAY column (PLAIN, definition levels only). */
+    private nullChunk(rows: number): ChunkMeta {
+        const meta: ChunkMeta = { type: TYPE_BYTE_ARRAY, encodings: [ENC_PLAIN, ENC_RLE], numValues: rows, uncompressed: 0, compressed: 0, dataPageOffset: -1 };
+        const levels = new Bytes();
+        levels.rleRun(rows, 0, 1);
+        const body = new Bytes();
+        body.u32le(levels.len);
+        body.bytes(levels.view());
+        this.addPage(PAGE_DATA, body.view(), (w) => this.dataPageHeader(w, rows, ENC_PLAIN), meta, "data");
+        return meta;
+    }
+
+    private dictChunk(k: number): ChunkMeta {
+        const meta: ChunkMeta = {
+            type: TYPE_BYTE_ARRAY, encodings: [ENC_PLAIN, ENC_RLE, ENC_RLE_DICTIONARY], numValues: this.rows,
+            uncompressed: 0, compressed: 0, dataPageOffset: -1,
+        };
+        const runs = this.runs;
+        const idOf = (r: Run): number => r.ids[k] ?? -1;
+        const dict = new Bytes();
+        for (const s of this.words[k]) {
+            const b = Buffer.from(s, "utf8");
+            dict.u32le(b.length);
+            dict.bytes(b);
+        }
+        const nWords = this.words[k].length;
+        this.addPage(PAGE_DICTIONARY, dict.view(), (w) => w.struct(7, () => {
+            w.i32(1, nWords);
+            w.i32(2, ENC_PLAIN);
+        }), meta, "dict");
+        const body = new Bytes();
+        if (k !== 0) {
+            // Every column but query is OPTIONAL: definition levels first.
+            const levels = new Bytes();
+            let i = 0;
+            while (i < runs.length) {
+                const defined = idOf(runs[i]) >= 0 ? 1 : 0;
+                let n = 0;
+                while (i < runs.length && (idOf(runs[i]) >= 0 ? 1 : 0) === defined) {
+                    n += runs[i].rows;
+                    i++;
+                }
+                levels.rleRun(n, defined, 1);
+            }
+            body.u32le(levels.len);
+            body.bytes(levels.view());
+        }
+        const width = Math.max(1, Math.ceil(Math.log2(Math.max(2, nWords))));
+        body.byte(width);
+        let i = 0;
+        while (i < runs.length) {
+            const id = idOf(runs[i]);
+            let n = 0;
+            while (i < runs.length && idOf(runs[i]) === id) {
+                n += runs[i].rows;
+                i++;
+            }
+            if (id >= 0) {
+                body.rleRun(n, id, width);
+            }
+        }
+        const nRows = this.rows;
+        this.addPage(PAGE_DATA, body.view(), (w) => this.dataPageHeader(w, nRows, ENC_RLE_DICTIONARY), meta, "data");
+        return meta;
+    }
+
+    private plainChunk(timestamp: boolean): ChunkMeta {
+        const rows = this.rows;
+        const meta: ChunkMeta = {
+            type: timestamp ? TYPE_INT64 : TYPE_DOUBLE, encodings: [ENC_PLAIN, ENC_RLE], numValues: rows,
+            uncompressed: 0, compressed: 0, dataPageOffset: -1,
+        };
+        const { ts, vs, tsWords } = this.cur;
+        for (let p = 0; p < rows; p += PAGE_ROWS) {
+            const n = Math.min(PAGE_ROWS, rows - p);
+            let body: Buffer;
+            if (timestamp) {
+                for (let i = p; i < p + n; i++) {
+                    const t = ts[i];
+                    const hi = Math.floor(t / 4294967296);
+                    tsWords[2 * i] = t - hi * 4294967296;
+                    tsWords[2 * i + 1] = hi;
+                }
+                body = Buffer.from(tsWords.buffer, p * 8, n * 8);
+            } else {
+                body = Buffer.from(vs.buffer, p * 8, n * 8);
+            }
+            this.addPage(PAGE_DATA, body, (w) => this.dataPageHeader(w, n, ENC_PLAIN), meta, "data");
+        }
+        return meta;
+    }
+
+    private async flushRowGroup(): Promise<void> {
+        if (this.rows === 0) {
             return;
         }
-        const chunks: ChunkMeta[] = [];
-        for (const col of columns) {
-            const meta: ChunkMeta = {
-                name: col.name, type: col.type, encodings: col.dict ? [ENC_PLAIN, ENC_RLE, ENC_RLE_DICTIONARY] : [ENC_PLAIN, ENC_RLE],
-                numValues: rows, uncompressed: 0, compressed: 0, dataPageOffset: -1,
-            };
-            if (col.dict) {
-                const k = dictCols.indexOf(col);
-                const dict = new Bytes();
-                for (const s of words[k]) {
-                    const b = Buffer.from(s, "utf8");
-                    dict.u32le(b.length);
-                    dict.bytes(b);
-                }
-                const nWords = words[k].length;
-                addPage(PAGE_DICTIONARY, dict.view(), (w) => w.struct(7, () => {
-                    w.i32(1, nWords);
-                    w.i32(2, ENC_PLAIN);
-                }), meta, "dict");
-                const body = new Bytes();
-                if (col.optional) {
-                    const levels = new Bytes();
-                    let i = 0;
-                    while (i < runs.length) {
-                        const defined = runs[i].ids[k] >= 0 ? 1 : 0;
-                        let n = 0;
-                        while (i < runs.length && (runs[i].ids[k] >= 0 ? 1 : 0) === defined) {
-                            n += runs[i].rows;
-                            i++;
-                        }
-                        levels.rleRun(n, defined, 1);
-                    }
-                    body.u32le(levels.len);
-                    body.bytes(levels.view());
-                }
-                const width = Math.max(1, Math.ceil(Math.log2(Math.max(2, words[k].length))));
-                body.byte(width);
-                let i = 0;
-                while (i < runs.length) {
-                    const id = runs[i].ids[k];
-                    let n = 0;
-                    while (i < runs.length && runs[i].ids[k] === id) {
-                        n += runs[i].rows;
-                        i++;
-                    }
-                    if (id >= 0) {
-                        body.rleRun(n, id, width);
-                    }
-                }
-                const nRows = rows;
-                addPage(PAGE_DATA, body.view(), (w) => dataPageHeader(w, nRows, ENC_RLE_DICTIONARY), meta, "data");
-            } else {
-                for (let p = 0; p < rows; p += PAGE_ROWS) {
-                    const n = Math.min(PAGE_ROWS, rows - p);
-                    let body: Buffer;
-                    if (col.timestamp) {
-                        const tsWords = new Int32Array(n * 2);
-                        for (let i = 0; i < n; i++) {
-                            const t = ts[p + i];
-                            const hi = Math.floor(t / 4294967296);
-                            tsWords[2 * i] = t - hi * 4294967296;
-                            tsWords[2 * i + 1] = hi;
-                        }
-                        body = Buffer.from(tsWords.buffer, 0, n * 8);
-                    } else {
-                        body = Buffer.from(vs.buffer, p * 8, n * 8);
-                    }
-                    addPage(PAGE_DATA, body, (w) => dataPageHeader(w, n, ENC_PLAIN), meta, "data");
-                }
-            }
-            chunks.push(meta);
+        const chunks = new Map<string, ChunkMeta>();
+        chunks.set(K_QUERY, this.dictChunk(0));
+        chunks.set(K_METRIC, this.dictChunk(1));
+        chunks.set(K_TS, this.plainChunk(true));
+        chunks.set(K_VALUE, this.plainChunk(false));
+        for (let k = 2; k < this.dictKeys.length; k++) {
+            chunks.set(this.dictKeys[k], this.words[k] === undefined || this.words[k].length === 0 ? this.nullChunk(this.rows) : this.dictChunk(k));
         }
         // Let this row group compress while the next one is filled; write it after the previous one.
-        const list = pages;
-        pages = [];
-        const rg = { rows, bytes: 0, chunks };
-        rowGroups.push(rg);
-        const previous = pendingWrite;
-        pendingWrite = previous.then(() => writePages(list)).then(() => {
-            rg.bytes = chunks.reduce((a, c) => a + c.uncompressed, 0);
+        const list = this.pages;
+        this.pages = [];
+        const rg: RowGroup = { rows: this.rows, bytes: 0, chunks };
+        this.rowGroups.push(rg);
+        const previous = this.pendingWrite;
+        this.pendingWrite = previous.then(() => this.writePages(list)).then(() => {
+            rg.bytes = [...chunks.values()].reduce((a, c) => a + c.uncompressed, 0);
         });
+        this.pendingWrite.catch(() => undefined);
+        // The other array set is free once the previous row group is written.
         await previous;
-        ts = new Float64Array(ROW_GROUP_ROWS);
-        vs = new Float64Array(ROW_GROUP_ROWS);
-        totalRows += rows;
-        rows = 0;
-        runs = [];
-        dicts = dictCols.map(() => new Map<string, number>());
-        words = dictCols.map(() => []);
-    };
+        this.cur = this.cur === this.sets[0] ? this.sets[1] : this.sets[0];
+        this.totalRows += this.rows;
+        this.resetGroup();
+    }
 
-    try {
-        write(MAGIC);
-        for (const s of seriesOf(input)) {
-            const values = [s.query, s.labels.__name__, ...input.labelColumns.map((c) => s.labels[c.label])];
-            for (const b of s.blocks) {
-                const block = s.reader.readBlock(b);
-                let at = 0;
-                while (at < block.ts.length) {
-                    const n = Math.min(block.ts.length - at, ROW_GROUP_ROWS - rows);
-                    ts.set(block.ts.subarray(at, at + n), rows);
-                    vs.set(block.vs.subarray(at, at + n), rows);
-                    const last = runs[runs.length - 1];
-                    const ids = Int32Array.from(values, (v, k) => idFor(k, v));
-                    if (last !== undefined && last.ids.every((x, k) => x === ids[k])) {
-                        last.rows += n;
-                    } else {
-                        runs.push({ rows: n, ids });
-                    }
-                    rows += n;
-                    at += n;
-                    if (rows === ROW_GROUP_ROWS) {
-                        await flushRowGroup();
-                    }
+    /** Flushes, adds null chunks for labels first seen after a row group, writes the footer. Returns the row count. */
+    async finish(labelColumns: LabelColumn[], metadata: Record<string, string> = {}): Promise<number> {
+        await this.flushRowGroup();
+        await this.pendingWrite;
+        const labelKeys = labelColumns.map((c) => `L${c.label}`);
+        for (const rg of this.rowGroups) {
+            for (const key of labelKeys) {
+                if (!rg.chunks.has(key)) {
+                    rg.chunks.set(key, this.nullChunk(rg.rows));
                 }
             }
+            const list = this.pages;
+            this.pages = [];
+            await this.writePages(list);
+            rg.bytes = [...rg.chunks.values()].reduce((a, c) => a + c.uncompressed, 0);
         }
-        await flushRowGroup();
-        await pendingWrite;
-
-        // Footer: FileMetaData.
+        const columns: { key: string; name: string; type: number; optional: boolean; timestamp?: boolean }[] = [
+            { key: K_QUERY, name: "query", type: TYPE_BYTE_ARRAY, optional: false },
+            { key: K_METRIC, name: "metric", type: TYPE_BYTE_ARRAY, optional: true },
+            { key: K_TS, name: "timestamp", type: TYPE_INT64, optional: false, timestamp: true },
+            { key: K_VALUE, name: "value", type: TYPE_DOUBLE, optional: false },
+            ...labelColumns.map((c) => ({ key: `L${c.label}`, name: c.column, type: TYPE_BYTE_ARRAY, optional: true })),
+        ];
+        const codec = this.codec;
         const w = new CompactWriter();
         w.structBody(() => {
             w.i32(1, 1);
@@ -368,14 +509,15 @@ export async function writeParquet(path: string, input: TableInput, compression:
                     }));
                 }
             });
-            w.i64(3, totalRows);
-            w.listStruct(4, rowGroups, (rg) => {
-                w.listStruct(1, rg.chunks, (c) => {
+            w.i64(3, this.totalRows);
+            w.listStruct(4, this.rowGroups, (rg) => {
+                w.listStruct(1, columns, (col) => {
+                    const c = rg.chunks.get(col.key) as ChunkMeta;
                     w.i64(2, c.dictionaryPageOffset ?? c.dataPageOffset);
                     w.struct(3, () => {
                         w.i32(1, c.type);
                         w.listI32(2, c.encodings);
-                        w.listBinary(3, [c.name]);
+                        w.listBinary(3, [col.name]);
                         w.i32(4, codec);
                         w.i64(5, c.numValues);
                         w.i64(6, c.uncompressed);
@@ -389,7 +531,7 @@ export async function writeParquet(path: string, input: TableInput, compression:
                 w.i64(2, rg.bytes);
                 w.i64(3, rg.rows);
             });
-            const kv = Object.entries(input.metadata ?? {});
+            const kv = Object.entries(metadata);
             if (kv.length > 0) {
                 w.listStruct(5, kv, ([k, v]) => {
                     w.binary(1, k);
@@ -399,14 +541,48 @@ export async function writeParquet(path: string, input: TableInput, compression:
             w.binary(6, "charon-harvest");
         });
         const footer = w.finish();
-        write(footer);
+        this.write(footer);
         const len = Buffer.alloc(4);
         len.writeUInt32LE(footer.length, 0);
-        write(len);
-        write(MAGIC);
-    } finally {
-        await pendingWrite.catch(() => undefined);
-        fs.closeSync(fd);
+        this.write(len);
+        this.write(MAGIC);
+        fs.closeSync(this.fd);
+        return this.totalRows;
     }
-    return totalRows;
+
+    /** Closes the file after a failure (the caller removes it). */
+    async abort(): Promise<void> {
+        await this.pendingWrite.catch(() => undefined);
+        try {
+            fs.closeSync(this.fd);
+        } catch {
+            // already closed
+        }
+    }
+}
+
+function sameIds(a: number[], b: number[]): boolean {
+    if (a.length !== b.length) {
+        return false;
+    }
+    for (let k = 0; k < a.length; k++) {
+        if (a[k] !== b[k]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/** Writes the whole table at once (all parts present): the streaming writer fed every query in order. */
+export async function writeParquet(path: string, input: TableInput, compression: ParquetCompression = "zstd"): Promise<number> {
+    const w = new ParquetTableWriter(path, compression);
+    try {
+        for (const q of input.queries) {
+            await w.addQuery(q.query, q.partPath);
+        }
+        return await w.finish(input.labelColumns, input.metadata);
+    } catch (err) {
+        await w.abort();
+        throw err;
+    }
 }

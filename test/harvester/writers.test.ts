@@ -6,8 +6,9 @@ import { PartWriter } from "../../harvester/parts";
 import fc from "fast-check";
 import { TimestampFormatter, csvField, writeCsv, writeValue } from "../../harvester/writers/csv";
 import { writeJson } from "../../harvester/writers/json";
+import { ParquetTableWriter } from "../../harvester/writers/parquet";
 import { formatValue, labelColumns } from "../../harvester/writers/table";
-import { parseCsv } from "./reference";
+import { parseCsv, python } from "./reference";
 
 describe("harvester/writers", () => {
     let dir: string;
@@ -76,5 +77,38 @@ describe("harvester/writers", () => {
         ] } } }]);
         assert.deepEqual(doc.errors, [{ query: "bad(", error: "parse error" }]);
         assert.equal(doc.total_queries, 1);
+    });
+
+    it("streams Parquet across row groups with label columns first seen in a later row group (null chunks)", async () => {
+        const mk = (name: string, labels: Record<string, string>, n: number, t0: number): string => {
+            const p = path.join(dir, `${name}.part`);
+            const w = new PartWriter(`${p}.tmp`);
+            const id = w.seriesId(name, () => labels);
+            w.append(id, Float64Array.from({ length: n }, (_, i) => t0 + i * 1000), Float64Array.from({ length: n }, (_, i) => (i === 3 ? NaN : i / 2)), n);
+            w.commit(p);
+            return p;
+        };
+        const a = mk("a", { __name__: "ma", job: "j" }, 25, 0);
+        const b = mk("b", { pod: "p,1", value: "v" }, 7, 5000);
+        const out = path.join(dir, "o.parquet");
+        const w = new ParquetTableWriter(out, "zstd", 10);
+        await w.addQuery("ma", a);
+        await w.addQuery("sum(mb)", b);
+        assert.equal(await w.finish(labelColumns(["__name__", "job", "pod", "value"]), { k: "v" }), 32);
+        const py = python(`
+import sys, json, pyarrow.parquet as pq
+f = pq.ParquetFile(sys.argv[1])
+d = f.read().to_pydict()
+print(json.dumps({"groups": f.metadata.num_row_groups, "cols": list(d.keys()),
+  "rows": [[str(d[c][i]) if c in ("timestamp", "value") else d[c][i] for c in d] for i in (0, 3, 24, 25, 31)]}))`, [out]);
+        assert.equal(py.groups, 4);
+        assert.deepEqual(py.cols, ["query", "metric", "timestamp", "value", "job", "pod", "label_value"]);
+        assert.deepEqual(py.rows, [
+            ["ma", "ma", "1970-01-01 00:00:00+00:00", "0.0", "j", null, null],
+            ["ma", "ma", "1970-01-01 00:00:03+00:00", "nan", "j", null, null],
+            ["ma", "ma", "1970-01-01 00:00:24+00:00", "12.0", "j", null, null],
+            ["sum(mb)", null, "1970-01-01 00:00:05+00:00", "0.0", null, "p,1", "v"],
+            ["sum(mb)", null, "1970-01-01 00:00:11+00:00", "3.0", null, "p,1", "v"],
+        ]);
     });
 });
