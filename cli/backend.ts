@@ -39,7 +39,9 @@ export function chooseBackend(env: NodeJS.ProcessEnv = process.env, home: string
     const out: Record<string, string> = {};
     let backend = loggedInBackend(env, home);
     if (!backend) {
-        backend = "file://~";
+        // The file backend keeps its state in <dir>/.pulumi; name the home explicitly (file://~ is resolved by the
+        // CLI from the passwd entry, which differs from $HOME under sudo and in sandboxes).
+        backend = `file://${home}`;
         out.PULUMI_BACKEND_URL = backend;
         notes.push(`Not logged in to a Pulumi backend: using the local file backend in ${path.join(home, ".pulumi")} (run \`pulumi login\` to use another).`);
     }

@@ -54,7 +54,7 @@ describe("main-job commands (npm run up/preview/destroy/outputs)", () => {
             const home = tempHome();
             const first = chooseBackend({}, home);
             const file = path.join(home, ".config", "charon", "passphrase");
-            assert.deepEqual(first.env, { PULUMI_BACKEND_URL: "file://~", PULUMI_CONFIG_PASSPHRASE_FILE: file });
+            assert.deepEqual(first.env, { PULUMI_BACKEND_URL: `file://${home}`, PULUMI_CONFIG_PASSPHRASE_FILE: file });
             assert.match(first.notes[1], new RegExp(`Generated a passphrase .* in ${file} \\(mode 0600\\)`));
             assert.equal(fs.statSync(file).mode & 0o777, 0o600);
             const passphrase = fs.readFileSync(file, "utf8");
@@ -66,7 +66,7 @@ describe("main-job commands (npm run up/preview/destroy/outputs)", () => {
 
         it("respects PULUMI_CONFIG_PASSPHRASE(_FILE) and refuses a world-readable passphrase file", () => {
             const home = tempHome();
-            assert.deepEqual(chooseBackend({ PULUMI_CONFIG_PASSPHRASE: "x" }, home).env, { PULUMI_BACKEND_URL: "file://~" });
+            assert.deepEqual(chooseBackend({ PULUMI_CONFIG_PASSPHRASE: "x" }, home).env, { PULUMI_BACKEND_URL: `file://${home}` });
             assert.equal(fs.existsSync(path.join(home, ".config", "charon")), false);
             chooseBackend({}, home);
             const file = path.join(home, ".config", "charon", "passphrase");

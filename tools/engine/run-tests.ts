@@ -11,7 +11,7 @@
 //   hosts     a real `pulumi up` of the cluster layer's host steps against the SSH test host (air-gapped k3s with
 //             a stand-in binary), a second up with no changes, destroy removing what the program wrote.
 //
-// Environment knobs: CHARON_ENGINE_ONLY=harness,presets,hosts (subset), CHARON_ENGINE_KEEP=1 (keep temp dirs),
+// Environment knobs: CHARON_ENGINE_ONLY=harness,presets,main-job,hosts (subset), CHARON_ENGINE_KEEP=1 (keep temp dirs),
 // CHARON_ENGINE_CACHE (build cache root, see build.sh), CHARON_ENGINE_VERBOSE=1 (echo every CLI output in full).
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -119,7 +119,7 @@ const PROGRAM = {
 const repoRoot = path.resolve(__dirname, "..", "..");
 const keep = !!process.env.CHARON_ENGINE_KEEP;
 const verbose = !!process.env.CHARON_ENGINE_VERBOSE;
-const only = (process.env.CHARON_ENGINE_ONLY ?? "harness,presets,hosts").split(",").map((s) => s.trim());
+const only = (process.env.CHARON_ENGINE_ONLY ?? "harness,presets,main-job,hosts").split(",").map((s) => s.trim());
 
 // ── tiny test runner ────────────────────────────────────────────────────────────────────────────────────────
 let passed = 0;
@@ -608,6 +608,51 @@ async function presetSuite(ws: Workspace, host: HostInfo): Promise<void> {
     });
 }
 
+/**
+ * `npm run preview` (cli/stack.ts, the Automation API main job) as a new user runs it: no login and no passphrase,
+ * so it must pick the local file backend under $HOME, generate the passphrase 0600 once, create the dev stack from
+ * Pulumi.dev.yaml and stream the engine's preview with the policy pack.
+ */
+async function mainJobSuite(ws: Workspace): Promise<void> {
+    console.log("\nmain job: npm run preview through the Automation API, as a user who never logged in");
+    const prog = copyProgram(path.join(ws.dir, "main-job"));
+    fs.copyFileSync(path.join(repoRoot, "Pulumi.dev.yaml"), path.join(prog, "Pulumi.dev.yaml"));
+    const home = fs.mkdtempSync(path.join(ws.dir, "home-"));
+    const env: NodeJS.ProcessEnv = { ...ws.env, HOME: home };
+    for (const k of ["PULUMI_HOME", "PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE", "XDG_CONFIG_HOME", "PULUMI_DEBUG_COMMANDS"]) {
+        delete env[k];
+    }
+    const tsx = path.join(repoRoot, "node_modules", "tsx", "dist", "cli.mjs");
+    const run = (args: string[]) => spawnSync(process.execPath, [tsx, "cli/stack.ts", ...args], {
+        cwd: prog, env, encoding: "utf8", input: "", timeout: 10 * 60_000, maxBuffer: 64 * 1024 * 1024,
+    });
+    await test("npm run preview creates the dev stack on a local backend with a generated passphrase and previews it", () => {
+        const r = run(["preview", "--stack", "dev"]);
+        if (verbose) {
+            console.log(indent(r.stdout + r.stderr, 6));
+        }
+        check(r.status === 0, `exit ${r.status}:\n${tailText(r.stdout + r.stderr, 40)}`);
+        const passphrase = path.join(home, ".config", "charon", "passphrase");
+        check(r.stderr.includes(`using the local file backend in ${path.join(home, ".pulumi")}`), `no local-backend note:\n${r.stderr}`);
+        check(r.stderr.includes(`Generated a passphrase for this machine's stack secrets in ${passphrase} (mode 0600)`), `no passphrase note:\n${r.stderr}`);
+        check((fs.statSync(passphrase).mode & 0o777) === 0o600, "the passphrase file is not 0600");
+        const stacks = path.join(home, ".pulumi", "stacks");
+        const files = fs.existsSync(stacks) ? fs.readdirSync(stacks, { recursive: true }).map(String) : [];
+        check(files.some((f) => /(^|\/)dev\.json/.test(f)), `the dev stack was not created under ~/.pulumi/stacks (found: ${files.join(", ") || "nothing"})`);
+        check(/Policy Packs run:\s+Name\s+Version\s+charon\|local\|/.test(r.stdout), `the policy pack did not run:\n${tailText(r.stdout, 30)}`);
+        const summary = /\+ (\d+) to create/.exec(r.stdout);
+        check(summary !== null, `no preview summary:\n${tailText(r.stdout, 30)}`);
+        console.log(indent(summaryLines({ status: 0, stdout: r.stdout, stderr: "", events: [] }), 6));
+    });
+    await test("… and a second run reuses the stack and the passphrase", () => {
+        const before = fs.readFileSync(path.join(home, ".config", "charon", "passphrase"), "utf8");
+        const r = run(["preview", "--stack", "dev", "--no-policy"]);
+        check(r.status === 0, `exit ${r.status}:\n${tailText(r.stdout + r.stderr, 40)}`);
+        check(r.stderr.includes("Using the stack-secrets passphrase in"), `the passphrase was not reused:\n${r.stderr}`);
+        check(fs.readFileSync(path.join(home, ".config", "charon", "passphrase"), "utf8") === before, "the passphrase changed");
+    });
+}
+
 async function hostSuite(ws: Workspace, host: TestHost | undefined): Promise<void> {
     console.log("\nhosts: pulumi up of the cluster layer's host steps against the SSH test host");
     if (!fs.existsSync(path.join(repoRoot, "Pulumi.yaml"))) {
@@ -676,6 +721,9 @@ async function main(): Promise<void> {
         }
         if (only.includes("presets")) {
             await presetSuite(ws, info);
+        }
+        if (only.includes("main-job")) {
+            await mainJobSuite(ws);
         }
         if (only.includes("hosts")) {
             await hostSuite(ws, host);
