@@ -62,7 +62,7 @@ const PROGRAM = {
                 "charon:hosts": [remoteHost(h, "gpu1")],
                 "charon:sshPrivateKey": sshKey(h),
             }),
-            expect: { resources: undefined },
+            expect: { resources: 45 },
         },
         {
             name: "cluster",
