@@ -43,21 +43,27 @@ const actimanager = settings.controllers.actimanager.enabled
     ? new Actimanager("actimanager", { ...settings.controllers.actimanager, image: settings.controllers.actimanager.image! }, onCluster)
     : undefined;
 
-// Layer 3: the workflow and the experiments run on it (each harvested into results/ when its stream ends).
-const workflow = apsWorkflow(aps, { gpuLimit: gpu !== undefined, numaflow }, onCluster);
-const experimentRuns = workflow === undefined ? [] : settings.experiments.map((experiment) => new Experiment(`experiment-${experiment.name}`, {
-    experiment,
-    workflow,
-    after: [monitoring],
-    defaultChannel: aps.channel,
-    namespace: aps.namespace,
-    image: aps.images.pvapy,
-    stack: pulumi.getStack(),
-    harvest: settings.harvest,
-    kubeconfig: cluster.kubeconfig,
-    metricsQueryUrl: monitoring.queryUrl,
-    metricsTenant: monitoring.tenant,
-}, onCluster));
+// Layer 3: the workflow and the experiments run on it, one after another so each stream has the pipeline (and
+// its measured window) to itself; each is harvested into results/ when its stream ends.
+const gpuFound = cluster.nodes.apply((nodes) => nodes.some((n) => n.gpuCount > 0));
+const workflow = apsWorkflow(aps, { gpuLimit: gpu === undefined ? false : gpuFound, numaflow }, onCluster);
+const experimentRuns: Experiment[] = [];
+for (const experiment of workflow === undefined ? [] : settings.experiments) {
+    const previous = experimentRuns[experimentRuns.length - 1];
+    experimentRuns.push(new Experiment(`experiment-${experiment.name}`, {
+        experiment,
+        workflow: workflow!,
+        after: previous ? [monitoring, previous.job] : [monitoring],
+        defaultChannel: aps.channel,
+        namespace: aps.namespace,
+        image: aps.images.pvapy,
+        stack: pulumi.getStack(),
+        harvest: settings.harvest,
+        kubeconfig: cluster.kubeconfig,
+        metricsQueryUrl: monitoring.queryUrl,
+        metricsTenant: monitoring.tenant,
+    }, onCluster));
+}
 
 export const kubeconfig = cluster.kubeconfig;
 export const nodes = cluster.nodes;

@@ -157,6 +157,35 @@ describe("the whole program per preset (mock runtime)", function () {
         });
     });
 
+    it("experiments run one after another, so each stream has the pipeline and its window to itself", async () => {
+        const r = await run({
+            ...gpuNode,
+            experiments: [{ name: "fps100", workflow: "pipeline", frameRate: 100 }, { name: "fps300", workflow: "pipeline", frameRate: 300 }],
+        }, { gpu1: 1 });
+        const [first, second] = r.ofType("kubernetes:batch/v1:Job");
+        assert.match(first.inputs.metadata.name, /^fps100-/);
+        assert.match(second.inputs.metadata.name, /^fps300-/);
+        assert.ok(reaches(r, second, first), "the second stream waits for the first");
+        assert.ok(!reaches(r, first, second));
+    });
+
+    it("requests a GPU only when a node reported one, and replaces the pipeline with its ISB", async () => {
+        const withGpu = await run(gpuNode, { gpu1: 1 });
+        const withoutGpu = await run({ ...gpuNode, hosts: [{ name: "gpu1", address: "203.0.113.10", gpu: "auto" }] }, { gpu1: 0 });
+        const catOf = (r: ProgramRun) => r.ofType("kubernetes:numaflow.numaproj.io/v1alpha1:Pipeline")[0].inputs.spec.vertices
+            .find((v: { name: string }) => v.name === "cat");
+        assert.equal(catOf(withGpu).udf.container.resources.limits["nvidia.com/gpu"], "1");
+        assert.equal(catOf(withoutGpu).udf.container.resources.limits["nvidia.com/gpu"], undefined);
+        assert.equal(catOf(withoutGpu).runtimeClassName, "nvidia");
+        const pipeline = withGpu.ofType("kubernetes:numaflow.numaproj.io/v1alpha1:Pipeline")[0];
+        assert.match(pipeline.inputs.metadata.annotations["charon.io/isb-spec"], /^[0-9a-f]{10}$/);
+        assert.deepEqual(pipeline.options.replaceOnChanges, ["metadata.annotations"]);
+        assert.equal(pipeline.options.deleteBeforeReplace, true);
+        const changedIsb = await run({ ...gpuNode, numaflow: { isb: { retention: "Limits" } } }, { gpu1: 1 });
+        const changed = changedIsb.ofType("kubernetes:numaflow.numaproj.io/v1alpha1:Pipeline")[0];
+        assert.notEqual(changed.inputs.metadata.annotations["charon.io/isb-spec"], pipeline.inputs.metadata.annotations["charon.io/isb-spec"]);
+    });
+
     it("a bad setting stops the program before any resource, naming the key", async () => {
         await assert.rejects(run({ monitoring: { grafanaNodePort: 80 } }),
             /charon:monitoring\.grafanaNodePort: 80 is out of range; allowed 30000–32767/);

@@ -46,6 +46,8 @@ export class NumaflowPlatform extends pulumi.ComponentResource {
     public readonly controller: k8s.helm.v3.Release;
     /** The InterStepBufferService; Pipelines depend on it. */
     public readonly isb: k8s.apiextensions.CustomResource;
+    /** Digest of the ISB fields whose change replaces the ISB; pipelines carry it so they are replaced with it. */
+    public readonly isbDigest: string;
     /** The ISB's name ("default"). */
     public readonly isbName: pulumi.Output<string>;
     /** The ISB's namespace ("default"). */
@@ -154,6 +156,7 @@ export class NumaflowPlatform extends pulumi.ComponentResource {
         const js = spec.spec.jetstream;
         // Exactly the fields whose change replaces the ISB (isbReplaceOnChanges): see storage.ts.
         const digest = specDigest({ bufferConfig: js.bufferConfig, persistence: js.persistence, replicas: js.replicas });
+        this.isbDigest = digest;
         const storageDeps: pulumi.Resource[] = [];
         this.volumes = [];
         if (args.isb.storageMode === "local-volumes") {

@@ -133,8 +133,8 @@ export interface ApsBaselineArgs {
     cpu?: string;
     /** Memory request and limit of the consumer. Defaults to "4Gi". */
     memory?: string;
-    /** Request one nvidia.com/gpu; set when the NVIDIA device plugin is installed. Defaults to false. */
-    gpuLimit?: boolean;
+    /** Request one nvidia.com/gpu: true when the NVIDIA device plugin runs and a node has a GPU. Defaults to false. */
+    gpuLimit?: pulumi.Input<boolean>;
     /** How long `pulumi up` waits for the Deployments to become ready (big GPU image). Defaults to 30 minutes. */
     readyTimeoutMinutes?: number;
 }
@@ -154,15 +154,19 @@ export class ApsBaseline extends pulumi.ComponentResource {
         const channel = args.channel ?? "pvapy:image";
         const timeout = `${args.readyTimeoutMinutes ?? 30}m`;
         const child = { parent: this, customTimeouts: { create: timeout, update: timeout } };
-        this.consumer = new k8s.apps.v1.Deployment(`${name}-consumer`, consumerDeployment({
+        const consumer = pulumi.output(args.gpuLimit ?? false).apply((gpuLimit) => consumerDeployment({
             namespace,
             image: args.images?.consumer ?? apsImages.consumer,
             channel,
             queueSize: args.queueSize ?? 1000,
             cpu: args.cpu ?? "1000m",
             memory: args.memory ?? "4Gi",
-            gpuLimit: args.gpuLimit ?? false,
-        }) as k8s.apps.v1.DeploymentArgs, child);
+            gpuLimit,
+        }));
+        this.consumer = new k8s.apps.v1.Deployment(`${name}-consumer`, {
+            metadata: consumer.metadata as pulumi.Input<k8s.types.input.meta.v1.ObjectMeta>,
+            spec: consumer.spec as pulumi.Input<k8s.types.input.apps.v1.DeploymentSpec>,
+        }, child);
         this.mirrorServer = new k8s.apps.v1.Deployment(`${name}-mirror-server`, mirrorServerDeployment({
             namespace,
             image: args.images?.pvapy ?? apsImages.pvapy,

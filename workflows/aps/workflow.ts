@@ -4,10 +4,10 @@ import { ApsBaseline } from "./baseline";
 import { ApsPtychoNN } from "./ptychonn";
 
 export interface ApsWorkflowDeps {
-    /** The NVIDIA device plugin is installed: inference containers request one nvidia.com/gpu. */
-    gpuLimit: boolean;
-    /** The Numaflow platform (controller release and ISB) the pipeline waits for. */
-    numaflow?: { controller: pulumi.Resource; isb: pulumi.Resource };
+    /** The NVIDIA device plugin runs and a node has a GPU: inference containers request one nvidia.com/gpu. */
+    gpuLimit: pulumi.Input<boolean>;
+    /** The Numaflow platform (controller release, ISB and its digest) the pipeline waits for and follows. */
+    numaflow?: { controller: pulumi.Resource; isb: pulumi.Resource; isbDigest?: string };
 }
 
 /**
