@@ -56,6 +56,8 @@ export function mimirValues(opts: MimirValuesOptions): Record<string, any> {
     const replicationFactor = small ? 1 : 3;
     const cache = (enabled: boolean, allocatedMemory: number) => ({ enabled, ...(enabled ? { replicas: 1, allocatedMemory } : {}) });
     return {
+        // The rendered Mimir config carries the MinIO secret key: store it as a Secret, not the chart's ConfigMap.
+        configStorageType: "Secret",
         // Classic architecture (the chart's classic-architecture.yaml): no Kafka, no ingest storage.
         kafka: { enabled: false },
         mimir: {

@@ -141,7 +141,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
         }, child);
 
         const helm = (part: string, release: string, chart: { repo: string; chart: string; version: string },
-            values: pulumi.Input<Record<string, any>>, timeout: number) =>
+            values: pulumi.Input<Record<string, any>>, timeout: number, dependsOn: pulumi.Resource[] = []) =>
             new k8s.helm.v3.Release(`${name}-${part}`, {
                 name: release,
                 chart: chart.chart,
@@ -152,7 +152,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
                 atomic: true,
                 cleanupOnFail: true,
                 timeout,
-            }, child);
+            }, { ...child, dependsOn });
 
         const crds = helm("crds", "prometheus-operator-crds", monitoringCharts.prometheusOperatorCrds, {}, RELEASE_TIMEOUTS.crds);
 
@@ -163,9 +163,10 @@ export class MonitoringStack extends pulumi.ComponentResource {
         })), RELEASE_TIMEOUTS.mimir);
 
         // Alloy and Grafana address Mimir by its Service name; they retry until it answers, so no edge to Mimir.
+        // Alloy does watch the monitor CRDs, and its operator components stay broken if they appear after it starts.
         helm("alloy", ALLOY_RELEASE, monitoringCharts.alloy, alloyValues(alloyConfig({
             pushUrl: mimirPushUrl(), tenant: settings.tenant, scrapeInterval: settings.scrapeInterval,
-        })), RELEASE_TIMEOUTS.alloy);
+        })), RELEASE_TIMEOUTS.alloy, [crds]);
         helm("node-exporter", NODE_EXPORTER_RELEASE, monitoringCharts.nodeExporter, nodeExporterValues(), RELEASE_TIMEOUTS.nodeExporter);
         helm("kube-state-metrics", KUBE_STATE_METRICS_RELEASE, monitoringCharts.kubeStateMetrics, kubeStateMetricsValues(),
             RELEASE_TIMEOUTS.kubeStateMetrics);

@@ -153,11 +153,13 @@ describe("MonitoringStack", () => {
                 }
             });
 
-            it("does not chain independent releases; Grafana waits only for its Secret and ConfigMap", () => {
+            it("does not chain independent releases (only Alloy waits for the CRDs it watches); Grafana waits only for its Secret and ConfigMap", () => {
                 const releases = run.ofType(RELEASE);
                 const releaseUrns = new Set(releases.map((r) => r.urn));
+                const crdsUrn = release(run.resources, "prometheus-operator-crds").urn;
                 for (const r of releases) {
-                    assert.deepEqual(r.dependencies.filter((d) => releaseUrns.has(d)), [], `${r.inputs.name} depends on another release`);
+                    const expected = r.inputs.name === "alloy" ? [crdsUrn] : [];
+                    assert.deepEqual(r.dependencies.filter((d) => releaseUrns.has(d)), expected, `${r.inputs.name}'s release dependencies`);
                     assert.ok(r.dependencies.includes(run.get("kubernetes:core/v1:Namespace", "monitoring-namespace").urn));
                 }
                 const grafana = release(run.resources, "grafana");

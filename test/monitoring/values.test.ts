@@ -12,6 +12,7 @@ describe("Mimir values", () => {
     it("runs the classic architecture (the chart's classic-architecture.yaml)", () => {
         for (const v of [small, large]) {
             assert.deepEqual(v.kafka, { enabled: false });
+            assert.equal(v.configStorageType, "Secret", "the rendered config holds the MinIO key: a Secret, not a ConfigMap");
             assert.deepEqual(v.mimir.structuredConfig.ingest_storage, {
                 enabled: false, kafka: { address: null, topic: null, auto_create_topic_default_partitions: null },
             });
