@@ -188,6 +188,26 @@ describe("the whole program per preset (mock runtime)", function () {
         assert.notEqual(changed.inputs.metadata.annotations["charon.io/isb-spec"], pipeline.inputs.metadata.annotations["charon.io/isb-spec"]);
     });
 
+    it("a workflow namespace other than default is created before the ISB, the pipeline and the baseline", async () => {
+        for (const deploy of ["pipeline", "baseline"]) {
+            const r = await run({ ...gpuNode, workflows: { aps: { namespace: "aps", deploy } } }, { gpu1: 1 });
+            const ns = r.get("kubernetes:core/v1:Namespace", "numaflow-workload-namespace");
+            assert.equal(ns.inputs.metadata.name, "aps");
+            const isb = r.ofType("kubernetes:numaflow.numaproj.io/v1alpha1:InterStepBufferService")[0];
+            assert.equal(isb.inputs.metadata.namespace, "aps");
+            assert.ok(reaches(r, isb, ns));
+            const workloads = deploy === "pipeline"
+                ? r.ofType("kubernetes:numaflow.numaproj.io/v1alpha1:Pipeline") : r.ofType("kubernetes:apps/v1:Deployment").filter((d) => d.name.startsWith("aps-baseline"));
+            assert.ok(workloads.length >= 1);
+            for (const w of workloads) {
+                assert.equal(w.inputs.metadata.namespace, "aps");
+                assert.ok(reaches(r, w, ns), `${w.name} waits for the namespace`);
+            }
+        }
+        const dev = await run({});
+        assert.equal(dev.ofType("kubernetes:core/v1:Namespace").filter((n) => n.inputs.metadata.name === "default").length, 0, "default is never declared");
+    });
+
     it("a bad setting stops the program before any resource, naming the key", async () => {
         await assert.rejects(run({ monitoring: { grafanaNodePort: 80 } }),
             /charon:monitoring\.grafanaNodePort: 80 is out of range; allowed 30000–32767/);

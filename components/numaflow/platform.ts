@@ -52,6 +52,8 @@ export class NumaflowPlatform extends pulumi.ComponentResource {
     public readonly isbName: pulumi.Output<string>;
     /** The ISB's namespace ("default"). */
     public readonly isbNamespace: pulumi.Output<string>;
+    /** The Namespace created for the ISB and the workloads when it is not `default` (empty otherwise). */
+    public readonly workloadNamespace: k8s.core.v1.Namespace[];
     /** The controller's namespace ("numaflow-system"). */
     public readonly namespace: pulumi.Output<string>;
     /**
@@ -181,6 +183,11 @@ export class NumaflowPlatform extends pulumi.ComponentResource {
             }
         }
 
+        // ── The workload namespace (the ISB, pipelines and experiments), unless it is Kubernetes' own default ─────
+        this.workloadNamespace = isbNs === "default" ? [] : [new k8s.core.v1.Namespace(`${name}-workload-namespace`, {
+            metadata: { name: isbNs, labels: { "app.kubernetes.io/part-of": "charon" } },
+        }, child)];
+
         // ── InterStepBufferService ───────────────────────────────────────────────────────────────────────────
         // A bufferConfig change must recreate the ISB (existing streams keep their old settings); the name is fixed,
         // so the old one is deleted first.
@@ -191,7 +198,7 @@ export class NumaflowPlatform extends pulumi.ComponentResource {
             spec: spec.spec,
         }, {
             ...child,
-            dependsOn: [this.controller, ...storageDeps],
+            dependsOn: [this.controller, ...storageDeps, ...this.workloadNamespace],
             replaceOnChanges: isbReplaceOnChanges,
             deleteBeforeReplace: true,
         });

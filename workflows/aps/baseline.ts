@@ -137,6 +137,8 @@ export interface ApsBaselineArgs {
     gpuLimit?: pulumi.Input<boolean>;
     /** How long `pulumi up` waits for the Deployments to become ready (big GPU image). Defaults to 30 minutes. */
     readyTimeoutMinutes?: number;
+    /** Resources the Deployments wait for, e.g. the workload Namespace. Defaults to none. */
+    after?: pulumi.Resource[];
 }
 
 /** The APS baseline: PvaPy consumer with PtychoNN inference plus the PvaPy mirror server. */
@@ -153,7 +155,7 @@ export class ApsBaseline extends pulumi.ComponentResource {
         const namespace = args.namespace ?? "default";
         const channel = args.channel ?? "pvapy:image";
         const timeout = `${args.readyTimeoutMinutes ?? 30}m`;
-        const child = { parent: this, customTimeouts: { create: timeout, update: timeout } };
+        const child = { parent: this, customTimeouts: { create: timeout, update: timeout }, dependsOn: args.after ?? [] };
         const consumer = pulumi.output(args.gpuLimit ?? false).apply((gpuLimit) => consumerDeployment({
             namespace,
             image: args.images?.consumer ?? apsImages.consumer,

@@ -7,7 +7,7 @@ export interface ApsWorkflowDeps {
     /** The NVIDIA device plugin runs and a node has a GPU: inference containers request one nvidia.com/gpu. */
     gpuLimit: pulumi.Input<boolean>;
     /** The Numaflow platform (controller release, ISB and its digest) the pipeline waits for and follows. */
-    numaflow?: { controller: pulumi.Resource; isb: pulumi.Resource; isbDigest?: string };
+    numaflow?: { controller: pulumi.Resource; isb: pulumi.Resource; isbDigest?: string; workloadNamespace?: pulumi.Resource[] };
 }
 
 /**
@@ -28,5 +28,6 @@ export function apsWorkflow(aps: ApsSettings, deps: ApsWorkflowDeps, opts?: pulu
         }, opts)
         : new ApsBaseline("aps-baseline", {
             ...common, mirrorChannel: aps.mirrorChannel, images: { consumer: aps.images.consumer, pvapy: aps.images.pvapy },
+            after: deps.numaflow?.workloadNamespace ?? [],
         }, opts);
 }
