@@ -11,5 +11,9 @@ export { presets } from "./presets";
  * before any resource is declared, listing every problem.
  */
 export function readStackSettings(): Settings {
-    return resolveSettings(rawSettingsFromConfig(pulumi.runtime.allConfig()));
+    const config = pulumi.runtime.allConfig();
+    // isConfigSecret is not in the SDK's type declarations, but it is how the runtime tells secret config apart.
+    const isSecret: (key: string) => boolean = (pulumi.runtime as any).isConfigSecret;
+    const secretKeys = new Set(Object.keys(config).filter((k) => isSecret(k)));
+    return resolveSettings(rawSettingsFromConfig(config), { secretKeys });
 }

@@ -49,8 +49,26 @@ function parseConfigValue(text: string): unknown {
     return text;
 }
 
-/** Validates the stack's own settings, layers them over the preset and the schema defaults, checks the result. */
-export function resolveSettings(raw: Record<string, unknown>): Settings {
+/** Kubelet refuses node labels in these namespaces except under the prefixes and keys it allows itself. */
+const kubeletLabelPrefixes = ["kubelet.kubernetes.io/", "node.kubernetes.io/"];
+const kubeletLabelKeys = ["kubernetes.io/hostname", "kubernetes.io/arch", "kubernetes.io/os", "topology.kubernetes.io/region", "topology.kubernetes.io/zone"];
+
+function restrictedLabel(key: string): boolean {
+    const slash = key.indexOf("/");
+    if (slash < 0) {
+        return false;
+    }
+    const prefix = key.slice(0, slash);
+    const reserved = /(^|\.)kubernetes\.io$|(^|\.)k8s\.io$/.test(prefix);
+    return reserved && !kubeletLabelKeys.includes(key) && !kubeletLabelPrefixes.some((p) => key.startsWith(p));
+}
+
+/**
+ * Validates the stack's own settings, layers them over the preset and the schema defaults, checks the result.
+ * `secretKeys` (full config keys such as `charon:sshPrivateKey`) lets it refuse SSH keys stored in plain text; the
+ * composition root always passes it.
+ */
+export function resolveSettings(raw: Record<string, unknown>, opts: { secretKeys?: ReadonlySet<string> } = {}): Settings {
     // Types and unknown keys are checked on what the stack wrote; required keys once the preset filled its part.
     const problems: SettingsProblem[] = [];
     checkShape(raw, rootField, `${CONFIG_NAMESPACE}:`, problems, false);
@@ -70,6 +88,9 @@ export function resolveSettings(raw: Record<string, unknown>): Settings {
         throw new SettingsError(problems);
     }
     problems.push(...checkSemantics(merged, raw), ...checkWorkflowSettings(merged));
+    if (opts.secretKeys) {
+        problems.push(...checkSecretsAreSecret(raw, opts.secretKeys));
+    }
     for (const requirement of preset.requires) {
         if (merged.hosts && !requirement.rule(merged.hosts)) {
             problems.push({ key: `${CONFIG_NAMESPACE}:hosts`, message: `${CONFIG_NAMESPACE}:hosts: ${requirement.message}` });
@@ -110,11 +131,39 @@ function checkSemantics(s: Settings, raw: Record<string, unknown>): SettingsProb
     if (firstServer?.local && s.hosts.some((h) => !h.local)) {
         add("hosts", `the first server ${JSON.stringify(firstServer.name)} is local, so remote hosts cannot join it (it has no address they can reach); list a remote server first`);
     }
+    const hostPath = s.numaflow.isb.hostPath;
+    if (hostPath === "/" || hostPath.split("/").includes("..") || hostPath.includes("..")) {
+        add("numaflow.isb.hostPath", `${JSON.stringify(hostPath)} is not allowed; expected an absolute directory other than / without '..', such as /var/lib/charon/numaflow`);
+    }
     if (s.gpu.stack === "on" && s.hosts?.every((h) => h.gpu === false)) {
         add("gpu.stack", `"on" but every host sets gpu: false; set a GPU host or use "auto"/"off"`);
     }
     if (raw.preset === undefined && raw.hosts !== undefined && s.preset === "dev" && s.hosts.some((h) => !h.local)) {
         add("preset", `is not set (defaults to "dev", which runs on this machine) but hosts lists remote machines; set charon:preset to gpu-node or cluster`);
+    }
+    return problems;
+}
+
+/** SSH keys must come from secret config: in plain text they would sit in Pulumi.<stack>.yaml, often in git. */
+function checkSecretsAreSecret(raw: Record<string, unknown>, secretKeys: ReadonlySet<string>): SettingsProblem[] {
+    const problems: SettingsProblem[] = [];
+    const key = (k: string) => `${CONFIG_NAMESPACE}:${k}`;
+    if (raw.sshPrivateKey !== undefined && !secretKeys.has(key("sshPrivateKey"))) {
+        problems.push({
+            key: key("sshPrivateKey"),
+            message: `${key("sshPrivateKey")}: is stored in plain text; store it encrypted with \`pulumi config set --secret ${key("sshPrivateKey")} < ~/.ssh/id_ed25519\``,
+        });
+    }
+    const hosts = Array.isArray(raw.hosts) ? raw.hosts as Record<string, any>[] : [];
+    const withKeys = hosts.flatMap((h, i) => [
+        ...(h?.privateKey !== undefined ? [`hosts[${i}].privateKey`] : []),
+        ...(h?.bastion?.privateKey !== undefined ? [`hosts[${i}].bastion.privateKey`] : []),
+    ]);
+    if (withKeys.length > 0 && !secretKeys.has(key("hosts"))) {
+        problems.push({
+            key: key("hosts"),
+            message: `${key("hosts")}: ${withKeys.join(", ")} ${withKeys.length === 1 ? "is" : "are"} stored in plain text; set ${withKeys.length === 1 ? "it" : "them"} with \`pulumi config set --secret --path '${key(withKeys[0])}' < key\` (or use charon:sshPrivateKey)`,
+        });
     }
     return problems;
 }
@@ -130,6 +179,9 @@ function checkHosts(hosts: HostSettings[], hasDefaultKey: boolean): SettingsProb
             add(`${key}.name`, `${JSON.stringify(host.name)} is already used by hosts[${first}]; host names must be unique (they become node names)`);
         } else {
             seen.set(host.name, i);
+        }
+        for (const label of Object.keys(host.labels ?? {}).filter(restrictedLabel)) {
+            add(`${key}.labels`, `key ${JSON.stringify(label)} is in a namespace the kubelet reserves (kubernetes.io, k8s.io) and k3s would fail to start; use your own prefix such as example.com/, or node.kubernetes.io/`);
         }
         if (host.local) {
             const remoteKeys = (["address", "privateKey", "agentSocket", "hostKey", "bastion"] as const).filter((k) => host[k] !== undefined);

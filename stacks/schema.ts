@@ -64,8 +64,9 @@ export const k3sField: ObjectField = {
         },
         disable: {
             kind: "array", default: ["traefik"],
-            items: { kind: "enum", values: ["traefik", "servicelb", "local-storage", "metrics-server", "coredns"], doc: "Add-on." },
-            doc: "Packaged k3s add-ons not to deploy.",
+            // local-storage (the ISB's and MinIO's volumes) and coredns (every in-cluster name) are not optional here.
+            items: { kind: "enum", values: ["traefik", "servicelb", "metrics-server"], doc: "Add-on." },
+            doc: "Packaged k3s add-ons not to deploy (the platform needs local-storage and coredns).",
         },
         extraServerArgs: {
             kind: "map", default: {}, values: { kind: "string", doc: "Value." },

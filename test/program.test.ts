@@ -208,6 +208,11 @@ describe("the whole program per preset (mock runtime)", function () {
         assert.equal(dev.ofType("kubernetes:core/v1:Namespace").filter((n) => n.inputs.metadata.name === "default").length, 0, "default is never declared");
     });
 
+    it("an SSH key in plain-text config stops the program (it must be set with --secret)", async () => {
+        await assert.rejects(runProgram(gpuNode, { outputs: commandOutputs({ gpu1: 1 }) }),
+            /charon:sshPrivateKey: is stored in plain text; store it encrypted with `pulumi config set --secret charon:sshPrivateKey/);
+    });
+
     it("a bad setting stops the program before any resource, naming the key", async () => {
         await assert.rejects(run({ monitoring: { grafanaNodePort: 80 } }),
             /charon:monitoring\.grafanaNodePort: 80 is out of range; allowed 30000–32767/);

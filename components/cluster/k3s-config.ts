@@ -50,6 +50,8 @@ const managedKeys: Record<string, string> = {
     "write-kubeconfig-mode": "the kubeconfig is always written 0600",
     "cluster-cidr": "set charon:k3s.clusterCidr instead",
     "service-cidr": "set charon:k3s.serviceCidr instead",
+    "write-kubeconfig": "charon reads the kubeconfig from k3s's default path",
+    "https-listen-port": "joining nodes, the firewall and the kubeconfig use the API port 6443",
 };
 
 /** k3s flags that take a list; extra args for them append (`key+:`) instead of replacing charon's entries. */

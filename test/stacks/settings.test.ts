@@ -225,6 +225,48 @@ describe("stack settings", () => {
             ]);
         });
 
+        it("add-ons the platform cannot do without, and node labels the kubelet refuses", () => {
+            assert.deepEqual(problemsOf({ k3s: { disable: ["traefik", "coredns", "local-storage"] } }), [
+                "charon:k3s.disable[1]: \"coredns\" is not valid; expected one of \"traefik\", \"servicelb\", \"metrics-server\"",
+                "charon:k3s.disable[2]: \"local-storage\" is not valid; expected one of \"traefik\", \"servicelb\", \"metrics-server\"",
+            ]);
+            assert.deepEqual(problemsOf({ hosts: [{ name: "dev", role: "server", local: true, labels: {
+                "node-role.kubernetes.io/worker": "true", "node.kubernetes.io/pool": "a", "example.com/zone": "b", "kubernetes.io/os": "linux",
+            } }] }), [
+                "charon:hosts[0].labels: key \"node-role.kubernetes.io/worker\" is in a namespace the kubelet reserves (kubernetes.io, k8s.io) and k3s would fail to start; use your own prefix such as example.com/, or node.kubernetes.io/",
+            ]);
+        });
+
+        it("an ISB host path that is / or climbs with ..", () => {
+            for (const bad of ["/", "/var/lib/../etc", "/data/np..v2"]) {
+                assert.deepEqual(problemsOf({ numaflow: { isb: { hostPath: bad } } }), [
+                    `charon:numaflow.isb.hostPath: ${JSON.stringify(bad)} is not allowed; expected an absolute directory other than / without '..', such as /var/lib/charon/numaflow`,
+                ]);
+            }
+        });
+
+        it("extra args that would break charon's own steps (kubeconfig path, API port)", () => {
+            assert.deepEqual(problemsOf({ k3s: { extraServerArgs: { "write-kubeconfig": "/tmp/k", "https-listen-port": "7443" } } }), [
+                "charon:k3s.extraServerArgs.https-listen-port: is managed by charon (joining nodes, the firewall and the kubeconfig use the API port 6443)",
+                "charon:k3s.extraServerArgs.write-kubeconfig: is managed by charon (charon reads the kubeconfig from k3s's default path)",
+            ]);
+        });
+
+        it("SSH keys stored in plain text (when the caller says which config keys are secret)", () => {
+            const raw = { preset: "cluster", sshPrivateKey: "KEY", hosts: [remote("s1", "server"), remote("a1", "agent", { bastion: { address: "198.51.100.1", privateKey: "K2" } })] };
+            let lines: string[] = [];
+            try {
+                resolveSettings(raw, { secretKeys: new Set() });
+            } catch (err) {
+                lines = (err as SettingsError).problems.map((p) => p.message);
+            }
+            assert.deepEqual(lines, [
+                "charon:sshPrivateKey: is stored in plain text; store it encrypted with `pulumi config set --secret charon:sshPrivateKey < ~/.ssh/id_ed25519`",
+                "charon:hosts: hosts[0].privateKey, hosts[1].privateKey, hosts[1].bastion.privateKey are stored in plain text; set them with `pulumi config set --secret --path 'charon:hosts[0].privateKey' < key` (or use charon:sshPrivateKey)",
+            ]);
+            assert.doesNotThrow(() => resolveSettings(raw, { secretKeys: new Set(["charon:sshPrivateKey", "charon:hosts"]) }));
+        });
+
         it("label keys and values", () => {
             assert.deepEqual(problemsOf({ hosts: [{ name: "dev", role: "server", local: true, labels: { "bad key!": "x", zone: "a b" } }] }), [
                 "charon:hosts[0].labels: key \"bad key!\" is not valid; expected a Kubernetes label key such as example.com/zone",
