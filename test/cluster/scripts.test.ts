@@ -93,8 +93,8 @@ describe("cluster scripts (tier 2)", function () {
             assert.equal(first.status, 0, first.stderr);
             assert.equal(first.stdout, "CHARON_GPU_COUNT=0\n");
             assert.deepEqual(first.calls, [
-                "apt-get update -q",
-                "apt-get install -y -q --no-install-recommends curl ca-certificates",
+                "apt-get -o DPkg::Lock::Timeout=300 update -q",
+                "apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends curl ca-certificates",
             ]);
             assert.match(first.stderr, /charon\[h1\]: installed packages: curl ca-certificates/);
             assert.equal(host.exists("etc/apt/sources.list.d/nvidia-container-toolkit.list"), false);
@@ -113,8 +113,8 @@ describe("cluster scripts (tier 2)", function () {
             assert.equal(first.stdout, "CHARON_GPU_COUNT=2\n");
             assert.deepEqual(first.calls, [
                 "curl https://nvidia.github.io/libnvidia-container/gpgkey",
-                "apt-get update -q",
-                "apt-get install -y -q --no-install-recommends nvidia-container-toolkit=1.18.0-1 nvidia-container-toolkit-base=1.18.0-1 " +
+                "apt-get -o DPkg::Lock::Timeout=300 update -q",
+                "apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends nvidia-container-toolkit=1.18.0-1 nvidia-container-toolkit-base=1.18.0-1 " +
                 "libnvidia-container-tools=1.18.0-1 libnvidia-container1=1.18.0-1",
             ]);
             assert.equal(host.file("etc/apt/sources.list.d/nvidia-container-toolkit.list"),
@@ -140,6 +140,46 @@ describe("cluster scripts (tier 2)", function () {
             assert.match(first.stderr, /restarted k3s: the NVIDIA container toolkit was added after k3s/);
             const second = host.run(prepare("auto"));
             assert.deepEqual(second.calls, []);
+        });
+
+        it("an installed toolkit at another version than the pin is replaced by the pinned packages, and k3s restarted", () => {
+            const nvidia = ["nvidia-container-toolkit", "nvidia-container-toolkit-base", "libnvidia-container-tools", "libnvidia-container1"];
+            const host = new FakeHost({ gpus: 1, packages: ["curl 8.0", "ca-certificates 2023", ...nvidia.map((p) => `${p} 1.17.3-1`)] });
+            host.setActive("k3s");
+            const first = host.run(prepare("auto"));
+            assert.equal(first.status, 0, first.stderr);
+            assert.deepEqual(first.calls, [
+                "curl https://nvidia.github.io/libnvidia-container/gpgkey",
+                "apt-get -o DPkg::Lock::Timeout=300 update -q",
+                "apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends --allow-downgrades " +
+                nvidia.map((p) => `${p}=1.18.0-1`).join(" "),
+                "systemctl restart k3s",
+            ]);
+            assert.match(first.stderr, /changed nvidia-container-toolkit from 1\.17\.3-1 to 1\.18\.0-1/);
+            assert.match(first.stderr, /restarted k3s: the NVIDIA container toolkit was changed from 1\.17\.3-1 to 1\.18\.0-1 after k3s/);
+            const second = host.run(prepare("auto"));
+            assert.equal(second.status, 0, second.stderr);
+            assert.deepEqual(second.calls, []);
+            assert.deepEqual(changeLines(second.stderr), []);
+
+            // A newer toolkit (e.g. pulled in by unattended-upgrades) goes back to the pin too; one stray package is enough.
+            const newer = new FakeHost({ gpus: 1, packages: [...nvidia.map((p) => `${p} 1.18.0-1`), "libnvidia-container1 1.19.0-1"] });
+            const r = newer.run(prepare("auto"));
+            assert.equal(r.status, 0, r.stderr);
+            assert.ok(r.calls.includes("apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends --allow-downgrades " +
+                nvidia.map((p) => `${p}=1.18.0-1`).join(" ")), r.calls.join("\n"));
+            assert.match(r.stderr, /not at the pinned version 1\.18\.0-1: libnvidia-container1 \(1\.19\.0-1\)/);
+        });
+
+        it("waits for a dpkg lock held by unattended-upgrades: every apt-get call passes DPkg::Lock::Timeout=300", () => {
+            const host = new FakeHost({ gpus: 1, packages: [] });
+            const r = host.run(prepare("auto"), { env: { FAKE_DPKG_LOCKED: "1" } });
+            assert.equal(r.status, 0, r.stderr);
+            const apt = r.calls.filter((c) => c.startsWith("apt-get "));
+            assert.equal(apt.length, 4, apt.join("\n"));
+            for (const call of apt) {
+                assert.ok(call.startsWith("apt-get -o DPkg::Lock::Timeout=300 "), call);
+            }
         });
 
         it("gpu: false never consults nvidia-smi nor installs the toolkit", () => {
@@ -187,7 +227,7 @@ describe("cluster scripts (tier 2)", function () {
             const host = new FakeHost({ uid: 1000, packages: [] });
             const r = host.run(prepare("auto"));
             assert.equal(r.status, 0, r.stderr);
-            assert.ok(r.calls.includes("sudo -n env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends curl ca-certificates"));
+            assert.ok(r.calls.includes("sudo -n env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends curl ca-certificates"));
             const denied = new FakeHost({ uid: 1000 });
             const d = denied.run(prepare("auto"), { env: { FAKE_SUDO: "denied" } });
             assert.equal(d.status, 1);
@@ -235,6 +275,30 @@ describe("cluster scripts (tier 2)", function () {
             assert.equal(del.calls.filter((c) => c === "firewall-cmd --reload").length, 1);
         });
 
+        it("a failure midway shows firewall-cmd's error and keeps the record of what it added: retry and delete remove exactly charon's rules", () => {
+            const host = new FakeHost({ firewalld: true });
+            fs.writeFileSync(path.join(host.state, "firewalld.rules"), "public port 10250/tcp\n");
+            const failed = host.run(apply().create!, { env: { FAKE_FIREWALL_FAIL: "public port 8472/udp" } });
+            assert.equal(failed.status, 1);
+            assert.match(failed.stderr, /error: firewall-cmd --permanent --add-port=8472\/udp failed \(exit 13\): Error: INVALID_PORT: fake rejection of public port 8472\/udp/);
+            assert.equal(host.file("var/lib/charon/firewall.rules"), "source 10.31.0.0/16\nsource 10.32.0.0/16\nport 6443/tcp\n");
+            // What was added before the failure takes effect.
+            assert.equal(failed.calls.filter((c) => c === "firewall-cmd --reload").length, 1);
+
+            const retry = host.run(apply().create!);
+            assert.equal(retry.status, 0, retry.stderr);
+            assert.deepEqual(retry.calls, ["firewall-cmd add public port 8472/udp", "firewall-cmd add public port 30080/tcp", "firewall-cmd --reload"]);
+            assert.match(retry.stderr, /unchanged firewalld port 6443\/tcp\n/);
+            assert.doesNotMatch(retry.stderr, /success/, "firewall-cmd's success output stays quiet");
+            assert.equal(host.file("var/lib/charon/firewall.rules"),
+                "source 10.31.0.0/16\nsource 10.32.0.0/16\nport 6443/tcp\nport 8472/udp\nport 30080/tcp\n");
+
+            const del = host.run(apply().delete!);
+            assert.equal(del.status, 0, del.stderr);
+            assert.deepEqual(host.firewallRules(), ["public port 10250/tcp"]);
+            assert.equal(host.exists("var/lib/charon/firewall.rules"), false);
+        });
+
         it("firewalld not running: nothing to do, on apply and on delete", () => {
             const host = new FakeHost({ firewalld: false });
             const r = host.run(apply().create!);
@@ -267,6 +331,27 @@ describe("cluster scripts (tier 2)", function () {
             assert.equal(del.status, 0, del.stderr);
             assert.equal(host.exists("var/lib/charon/numaflow"), false);
             assert.equal(host.exists("srv/data"), true);
+            assert.equal(host.exists("var/lib/charon/host-directories"), false);
+        });
+
+        it("a failure midway records the directories already created: retry and delete remove them", () => {
+            const host = new FakeHost();
+            host.write("srv/blocked", "a file where a directory should go");
+            const blocked = hostDirectoriesCommand({ name: "s1" }, ["/var/lib/charon/numaflow", "/srv/blocked/data"]);
+            const failed = host.run(blocked.create!);
+            assert.equal(failed.status, 1);
+            assert.equal(host.file("var/lib/charon/host-directories"), "/var/lib/charon/numaflow\n");
+
+            fs.rmSync(path.join(host.root, "srv", "blocked"));
+            const retry = host.run(blocked.create!);
+            assert.equal(retry.status, 0, retry.stderr);
+            assert.match(retry.stderr, /unchanged directory \/var\/lib\/charon\/numaflow\n/);
+            assert.equal(host.file("var/lib/charon/host-directories"), "/var/lib/charon/numaflow\n/srv/blocked/data\n");
+
+            const del = host.run(blocked.delete!);
+            assert.equal(del.status, 0, del.stderr);
+            assert.equal(host.exists("var/lib/charon/numaflow"), false);
+            assert.equal(host.exists("srv/blocked/data"), false);
             assert.equal(host.exists("var/lib/charon/host-directories"), false);
         });
 
@@ -440,6 +525,70 @@ describe("cluster scripts (tier 2)", function () {
             host.run(agentInstall().create!, { stdin: token });
             const del = host.run(agentInstall().delete!);
             assert.deepEqual(del.calls, ["k3s-agent-uninstall.sh"]);
+        });
+
+        /** Installs k3s the way someone else would (the installer alone, no charon files) and gives it a config. */
+        function foreignK3s(host: FakeHost, exec = "server"): void {
+            const r = host.run('sh "$FAKE_BIN/../k3s-install.sh" >/dev/null', { env: { INSTALL_K3S_VERSION: "v1.33.6+k3s1", INSTALL_K3S_EXEC: exec } });
+            assert.equal(r.status, 0, r.stderr);
+            host.write("etc/rancher/k3s/config.yaml", "# someone else's k3s\n");
+        }
+
+        it("refuses a k3s installed by someone else, naming the host and what to do, and changes nothing", () => {
+            const host = new FakeHost();
+            foreignK3s(host);
+            const r = host.run(serverInstall().create!, { stdin: token });
+            assert.equal(r.status, 1);
+            assert.match(r.stderr, /error: k3s is already installed on host s1, but not by charon \(found: \/usr\/local\/bin\/k3s, \/usr\/local\/bin\/k3s-uninstall\.sh, /);
+            assert.match(r.stderr, /Uninstall that k3s first .*, or remove host s1 from the stack$/m);
+            assert.deepEqual(r.calls, []);
+            assert.equal(host.file("etc/rancher/k3s/config.yaml"), "# someone else's k3s\n");
+            assert.equal(host.exists("etc/rancher/k3s/charon-token"), false);
+            assert.equal(host.exists("var/lib/charon/k3s-installed"), false);
+            // An agent install on it is refused the same way.
+            const agent = host.run(agentInstall().create!, { stdin: token });
+            assert.equal(agent.status, 1);
+            assert.match(agent.stderr, /k3s is already installed on host a1, but not by charon/);
+        });
+
+        it("delete leaves a k3s installed by someone else alone", () => {
+            const host = new FakeHost();
+            foreignK3s(host);
+            const del = host.run(serverInstall().delete!);
+            assert.equal(del.status, 0, del.stderr);
+            assert.deepEqual(del.calls, []);
+            assert.match(del.stderr, /k3s on this host was not installed by charon .*: leaving that k3s alone \(k3s-uninstall\.sh not run, its configuration kept\)/);
+            assert.equal(host.exists("usr/local/bin/k3s-uninstall.sh"), true);
+            assert.equal(host.file("etc/rancher/k3s/config.yaml"), "# someone else's k3s\n");
+            assert.equal(host.isActive("k3s"), true);
+        });
+
+        it("an interrupted first install is still charon's on retry, and the delete uninstalls it", () => {
+            const host = new FakeHost();
+            const failed = host.run(serverInstall().create!, { stdin: token, env: { FAKE_INSTALLER_FAIL: "1" } });
+            assert.notEqual(failed.status, 0);
+            assert.equal(host.exists("usr/local/bin/k3s-uninstall.sh"), true);
+            assert.equal(host.exists("var/lib/charon/k3s-installed"), true);
+            const retry = host.run(serverInstall().create!, { stdin: token });
+            assert.equal(retry.status, 0, retry.stderr);
+            assert.ok(retry.calls.includes("installer version=v1.34.2+k3s1 exec=server skip-download=false"));
+            assert.match(retry.stderr, /reinstalled k3s v1\.34\.2\+k3s1 as k3s \(its service unit was missing\)/);
+            const del = host.run(serverInstall().delete!);
+            assert.deepEqual(del.calls, ["k3s-uninstall.sh"]);
+            assert.equal(host.exists("var/lib/charon/k3s-installed"), false);
+        });
+
+        it("a host installed by an earlier charon (charon-token, no marker file) is still charon's", () => {
+            const host = new FakeHost();
+            host.run(serverInstall().create!, { stdin: token });
+            fs.rmSync(path.join(host.root, "var", "lib", "charon", "k3s-installed"));
+            const r = host.run(serverInstall().create!, { stdin: token });
+            assert.equal(r.status, 0, r.stderr);
+            assert.deepEqual(r.calls, []);
+            assert.match(r.stderr, /created \/var\/lib\/charon\/k3s-installed/);
+            fs.rmSync(path.join(host.root, "var", "lib", "charon", "k3s-installed"));
+            const del = host.run(serverInstall().delete!);
+            assert.deepEqual(del.calls, ["k3s-uninstall.sh"]);
         });
 
         it("runs the same under bash as under dash", () => {

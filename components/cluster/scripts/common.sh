@@ -67,6 +67,31 @@ remove_file() {
 
 service_active() { systemctl is-active --quiet "$1"; }
 
+# Ownership of k3s on this host. install-k3s.sh writes CHARON_K3S_MARKER before it changes anything (see there);
+# /etc/rancher/k3s/charon-token (written by every charon install, also before this marker existed) counts too.
+# Outside /etc/rancher/k3s on purpose: the k3s uninstall script deletes that directory, uninstall-k3s.sh removes
+# the marker only after the uninstall script succeeded.
+CHARON_K3S_MARKER=/var/lib/charon/k3s-installed
+k3s_is_charons() {
+    as_root test -e "${ROOT}${CHARON_K3S_MARKER}" || as_root test -e "${ROOT}/etc/rancher/k3s/charon-token"
+}
+# k3s_found: prints what shows that some k3s is installed here (nothing when none is).
+k3s_found() {
+    local f hits=()
+    for f in /usr/local/bin/k3s /usr/local/bin/k3s-uninstall.sh /usr/local/bin/k3s-agent-uninstall.sh \
+        /etc/systemd/system/k3s.service /etc/systemd/system/k3s-agent.service; do
+        if [[ -e "${ROOT}${f}" ]]; then hits+=("$f"); fi
+    done
+    for f in k3s k3s-agent; do
+        if service_active "$f"; then hits+=("running service $f"); fi
+    done
+    if ((${#hits[@]} > 0)); then
+        local list="${hits[0]}"
+        for f in "${hits[@]:1}"; do list+=", $f"; done
+        printf '%s\n' "$list"
+    fi
+}
+
 # The k3s version the installed binary reports ("" when none is installed).
 installed_k3s_version() {
     if [[ -x "$K3S_BIN" ]]; then

@@ -3,7 +3,9 @@
 # firewall.sh: opens what k3s needs in firewalld, only when firewalld is running, and removes exactly what it
 # added. The pod and service networks become trusted sources (zone "trusted"); the ports open in the default zone.
 # Rules that already existed before charon are left alone (and never removed); the ones charon added are listed
-# in /var/lib/charon/firewall.rules so a later run or the delete can take them back.
+# in /var/lib/charon/firewall.rules so a later run or the delete can take them back. That list is rewritten after
+# every single rule charon adds or removes, so a run that fails midway still leaves an exact record: a retry then
+# owns (and the delete removes) the rules the failed run added instead of taking them for pre-existing ones.
 # Environment: CHARON_HOST, CHARON_FIREWALL_ACTION (apply | remove), CHARON_TRUSTED_SOURCES (space-separated
 #   CIDRs), CHARON_OPEN_PORTS (space-separated port/protocol, e.g. "6443/tcp 8472/udp").
 set -euo pipefail
@@ -23,10 +25,23 @@ fw_args() {
         *) die "unknown firewall rule kind '$1'" ;;
     esac
 }
+# fw KIND OP VALUE: runs one permanent firewall-cmd. Quiet on success; "query" returns 0 (yes) or 1 (no); any
+# other failure stops the script with firewall-cmd's own error text, after reloading firewalld when this run
+# already changed rules (so those take effect; they are recorded already).
 fw() {
-    local args
+    local args out rc=0
     mapfile -t args < <(fw_args "$1" "$2" "$3")
-    as_root firewall-cmd --permanent "${args[@]}" >/dev/null 2>&1
+    out="$(as_root firewall-cmd --permanent "${args[@]}" 2>&1)" || rc=$?
+    if [[ "$2" == query ]] && ((rc <= 1)); then
+        return "$rc"
+    fi
+    if ((rc != 0)); then
+        if ((changed == 1)); then
+            as_root firewall-cmd --reload >/dev/null || true
+            say "reloaded firewalld (the rules changed before the failure take effect)"
+        fi
+        die "firewall-cmd --permanent ${args[*]} failed (exit $rc): ${out:-no output}"
+    fi
 }
 
 previous=()
@@ -49,8 +64,23 @@ contains() {
     return 1
 }
 
+# The rules charon owns: what earlier runs recorded, minus what this run takes back, plus what it adds.
+# save_owned rewrites the list after each change (quietly: every change is reported on its own line).
 changed=0
-owned=()
+owned=(${previous[@]+"${previous[@]}"})
+save_owned() {
+    if ((${#owned[@]} > 0)); then
+        printf '%s\n' "${owned[@]}" >"$WORK/owned"
+        as_root install -D -m 0644 "$WORK/owned" "${ROOT}${RULES_FILE}"
+    else
+        as_root rm -f "${ROOT}${RULES_FILE}"
+    fi
+}
+disown_rule() {
+    local keep=() item
+    for item in ${owned[@]+"${owned[@]}"}; do [[ "$item" == "$1" ]] || keep+=("$item"); done
+    owned=(${keep[@]+"${keep[@]}"})
+}
 # Take back rules charon added that are no longer wanted.
 for rule in ${previous[@]+"${previous[@]}"}; do
     read -r kind value <<<"$rule"
@@ -62,31 +92,39 @@ for rule in ${previous[@]+"${previous[@]}"}; do
         say "removed firewalld $kind $value"
         changed=1
     fi
+    disown_rule "$rule"
+    save_owned
 done
-# Add what is missing; remember only what charon added itself.
+# Add what is missing; remember only what charon added itself, right after adding it.
 for rule in ${wanted[@]+"${wanted[@]}"}; do
     read -r kind value <<<"$rule"
     if fw "$kind" query "$value"; then
         if contains "$rule" ${previous[@]+"${previous[@]}"}; then
-            owned+=("$rule")
             say "unchanged firewalld $kind $value"
         else
             say "unchanged firewalld $kind $value (already allowed before charon; left in place on delete)"
         fi
     else
         fw "$kind" add "$value"
-        owned+=("$rule")
+        if ! contains "$rule" ${owned[@]+"${owned[@]}"}; then
+            owned+=("$rule")
+        fi
+        save_owned
         say "added firewalld $kind $value"
         changed=1
     fi
 done
+# Recorded rules that are wanted but no longer present were re-added above; the list is exact now.
+save_owned
 
 if ((changed == 1)); then
     as_root firewall-cmd --reload >/dev/null
     say "reloaded firewalld"
 fi
-if ((${#owned[@]} > 0)); then
-    put_file 0644 "$RULES_FILE" < <(printf '%s\n' "${owned[@]}")
-else
-    remove_file "$RULES_FILE"
+if [[ "${previous[*]+"${previous[*]}"}" != "${owned[*]+"${owned[*]}"}" ]]; then
+    if ((${#owned[@]} > 0)); then
+        say "updated $RULES_FILE (${#owned[@]} rule(s) charon added)"
+    else
+        say "removed $RULES_FILE (no rules charon added remain)"
+    fi
 fi

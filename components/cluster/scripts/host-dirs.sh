@@ -2,7 +2,9 @@
 # shellcheck shell=bash
 # host-dirs.sh: creates the host directories other layers need (e.g. Numaflow's local volumes) and removes them
 # on delete. Only directories charon created are ever removed (listed in /var/lib/charon/host-directories);
-# a directory that existed before is used as is and left in place.
+# a directory that existed before is used as is and left in place. The list is rewritten right after each
+# directory charon creates or removes, so a run that fails midway still records what it created: a retry owns
+# (and the delete removes) those instead of taking them for directories that existed before charon.
 # Environment: CHARON_HOST, CHARON_DIRS_ACTION (create | remove), CHARON_HOST_DIRECTORIES (one absolute path per
 #   line).
 set -euo pipefail
@@ -35,32 +37,57 @@ contains() {
     return 1
 }
 
-owned=()
+# The directories charon owns: what earlier runs recorded, minus what this run removes, plus what it creates.
+# save_owned rewrites the list after each change (quietly: every change is reported on its own line).
+owned=(${previous[@]+"${previous[@]}"})
+save_owned() {
+    if ((${#owned[@]} > 0)); then
+        printf '%s\n' "${owned[@]}" >"$WORK/owned"
+        as_root install -D -m 0644 "$WORK/owned" "${ROOT}${LIST_FILE}"
+    else
+        as_root rm -f "${ROOT}${LIST_FILE}"
+    fi
+}
+disown_dir() {
+    local keep=() item
+    for item in ${owned[@]+"${owned[@]}"}; do [[ "$item" == "$1" ]] || keep+=("$item"); done
+    owned=(${keep[@]+"${keep[@]}"})
+}
 for dir in ${previous[@]+"${previous[@]}"}; do
     check_path "$dir"
-    if ! contains "$dir" ${wanted[@]+"${wanted[@]}"} && as_root test -d "${ROOT}${dir}"; then
+    if contains "$dir" ${wanted[@]+"${wanted[@]}"}; then
+        continue
+    fi
+    if as_root test -d "${ROOT}${dir}"; then
         as_root rm -rf --one-file-system "${ROOT}${dir}"
         say "removed directory $dir"
     fi
+    disown_dir "$dir"
+    save_owned
 done
 for dir in ${wanted[@]+"${wanted[@]}"}; do
     check_path "$dir"
     if as_root test -d "${ROOT}${dir}"; then
         if contains "$dir" ${previous[@]+"${previous[@]}"}; then
-            owned+=("$dir")
             say "unchanged directory $dir"
         else
             say "unchanged directory $dir (existed before charon; left in place on delete)"
         fi
     else
         as_root mkdir -p -m 0755 "${ROOT}${dir}"
-        owned+=("$dir")
+        if ! contains "$dir" ${owned[@]+"${owned[@]}"}; then
+            owned+=("$dir")
+        fi
+        save_owned
         say "created directory $dir (mode 0755)"
     fi
 done
+save_owned
 
-if ((${#owned[@]} > 0)); then
-    put_file 0644 "$LIST_FILE" < <(printf '%s\n' "${owned[@]}")
-else
-    remove_file "$LIST_FILE"
+if [[ "${previous[*]+"${previous[*]}"}" != "${owned[*]+"${owned[*]}"}" ]]; then
+    if ((${#owned[@]} > 0)); then
+        say "updated $LIST_FILE (${#owned[@]} director(y/ies) charon created)"
+    else
+        say "removed $LIST_FILE (no directories charon created remain)"
+    fi
 fi

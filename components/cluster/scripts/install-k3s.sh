@@ -2,6 +2,8 @@
 # shellcheck shell=bash
 # install-k3s.sh: installs, upgrades or reconfigures k3s on this host, driven by /etc/rancher/k3s/config.yaml
 # (never by installer arguments) plus the drop-in config.yaml.d/50-charon.yaml for the stack's extra args.
+#   - refuses a host whose k3s was installed by someone else (no charon marker), changing nothing;
+#   - writes the marker /var/lib/charon/k3s-installed before any other change;
 #   - writes the cluster token (read from stdin, never echoed) to /etc/rancher/k3s/charon-token, mode 0600;
 #   - writes config.yaml and the drop-in (0600), removing the drop-in when there are no extra args;
 #   - runs the k3s installer only when k3s is missing or runs another version (upgrade/change), pinned with
@@ -21,6 +23,11 @@ case "$CHARON_K3S_ROLE" in
     agent) service=k3s-agent other=k3s ;;
     *) die "CHARON_K3S_ROLE must be server or agent, got '$CHARON_K3S_ROLE'" ;;
 esac
+# 0. Only ever touch a k3s charon installed: a k3s someone else installed keeps its config, token and service.
+found="$(k3s_found)"
+if [[ -n "$found" ]] && ! k3s_is_charons; then
+    die "k3s is already installed on host ${HOST_LABEL}, but not by charon (found: ${found}; no ${CHARON_K3S_MARKER}): charon will not overwrite its configuration and token nor restart it. Uninstall that k3s first (/usr/local/bin/k3s-uninstall.sh or k3s-agent-uninstall.sh on the host), or remove host ${HOST_LABEL} from the stack"
+fi
 if [[ -e "${ROOT}/etc/systemd/system/${other}.service" ]]; then
     die "this host already runs k3s as ${other} (the other role); remove the host from the stack (which uninstalls it), then add it back with the new role"
 fi
@@ -28,6 +35,12 @@ fi
 # 1. Token: from stdin into a root-only file; never on a command line, never printed.
 IFS= read -r token || true
 [[ -n "${token:-}" ]] || die "no cluster token on stdin"
+# The ownership marker goes first, before the token, the config or the installer touch the host: every k3s file
+# this script (or the installer it runs) creates then exists only after the marker does, so a first install
+# interrupted at any later point is recognised as charon's on retry (and by the delete). It is written only after
+# the check above, so a k3s installed by someone else never gets it.
+put_file 0644 "$CHARON_K3S_MARKER" < <(printf '%s\n' "# k3s on this host was installed by charon (Pulumi K3sCluster); uninstall-k3s.sh removes it with k3s.")
+FILE_CHANGED=0 # the marker is no k3s configuration: writing it restarts nothing
 put_file 0600 /etc/rancher/k3s/charon-token < <(printf '%s\n' "$token")
 unset token
 token_changed=$FILE_CHANGED

@@ -2,8 +2,8 @@
 # shellcheck shell=bash
 # prepare-host.sh: makes a Debian/Ubuntu machine ready for k3s.
 #   1. checks the OS family (apt/dpkg), 2. installs the base packages, 3. detects NVIDIA GPUs, 4. on GPU hosts
-#   installs the NVIDIA container toolkit and, when k3s already runs, restarts k3s so containerd picks up the
-#   nvidia runtime.
+#   installs the NVIDIA container toolkit at its pinned version (also over another installed version) and, when
+#   that changed something while k3s already runs, restarts k3s so containerd picks up the nvidia runtime.
 # Environment: CHARON_HOST, CHARON_GPU (auto | true | false), CHARON_BASE_PACKAGES (space-separated),
 #   CHARON_NVIDIA_TOOLKIT_VERSION, CHARON_NVIDIA_PACKAGES (space-separated), CHARON_NVIDIA_KEY_URL,
 #   CHARON_NVIDIA_DEB_URL.
@@ -29,13 +29,16 @@ package_version() {
     dpkg-query -W -f='${Status} ${Version}\n' "$1" 2>/dev/null | awk '$1 == "install" && $3 == "installed" { print $4 }' || true
 }
 
+# DPkg::Lock::Timeout: on a freshly booted host unattended-upgrades often holds the dpkg lock for a while; apt
+# then waits for it (up to 5 minutes) instead of failing at once with "Could not get lock".
+APT=(env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300)
 APT_UPDATED=0
 apt_install() {
     if ((APT_UPDATED == 0)); then
-        as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q >&2
+        as_root "${APT[@]}" update -q >&2
         APT_UPDATED=1
     fi
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" >&2
+    as_root "${APT[@]}" install -y -q --no-install-recommends "$@" >&2
 }
 
 install_base_packages() {
@@ -60,12 +63,19 @@ detect_gpus() {
     fi
 }
 
-# Installs the NVIDIA container toolkit (pinned) unless some version is present; sets TOOLKIT_ADDED=1 when it did.
-TOOLKIT_ADDED=0
+# Installs the NVIDIA container toolkit pinned to CHARON_NVIDIA_TOOLKIT_VERSION unless every one of its packages
+# already has exactly that version (a missing package, an older or a newer one all mean: install the pin, which
+# may downgrade). Sets TOOLKIT_CHANGE ("added" or "changed from <old> to <pin>") when it installed something.
+TOOLKIT_CHANGE=""
 install_toolkit() {
-    local present pkg pinned=()
+    local present pkg version differ=() pinned=()
     present="$(package_version nvidia-container-toolkit)"
-    if [[ -n "$present" ]]; then
+    for pkg in ${CHARON_NVIDIA_PACKAGES}; do
+        version="$(package_version "$pkg")"
+        if [[ "$version" != "$CHARON_NVIDIA_TOOLKIT_VERSION" ]]; then differ+=("$pkg (${version:-missing})"); fi
+        pinned+=("$pkg=$CHARON_NVIDIA_TOOLKIT_VERSION")
+    done
+    if ((${#differ[@]} == 0)); then
         say "unchanged nvidia-container-toolkit $present"
         return 0
     fi
@@ -73,11 +83,17 @@ install_toolkit() {
     put_file 0644 /etc/apt/keyrings/nvidia-container-toolkit.asc <"$WORK/nvidia.asc"
     put_file 0644 /etc/apt/sources.list.d/nvidia-container-toolkit.list \
         < <(printf 'deb [signed-by=/etc/apt/keyrings/nvidia-container-toolkit.asc] %s /\n' "$CHARON_NVIDIA_DEB_URL")
-    for pkg in ${CHARON_NVIDIA_PACKAGES}; do pinned+=("$pkg=$CHARON_NVIDIA_TOOLKIT_VERSION"); done
     APT_UPDATED=0
-    apt_install "${pinned[@]}"
-    say "installed nvidia-container-toolkit $CHARON_NVIDIA_TOOLKIT_VERSION"
-    TOOLKIT_ADDED=1
+    if [[ -z "$present" ]]; then
+        apt_install "${pinned[@]}"
+        say "installed nvidia-container-toolkit $CHARON_NVIDIA_TOOLKIT_VERSION"
+        TOOLKIT_CHANGE="added"
+    else
+        say "not at the pinned version $CHARON_NVIDIA_TOOLKIT_VERSION: ${differ[*]}"
+        apt_install --allow-downgrades "${pinned[@]}"
+        say "changed nvidia-container-toolkit from $present to $CHARON_NVIDIA_TOOLKIT_VERSION"
+        TOOLKIT_CHANGE="changed from $present to $CHARON_NVIDIA_TOOLKIT_VERSION"
+    fi
 }
 
 check_os
@@ -106,11 +122,11 @@ esac
 if ((gpus > 0)); then
     install_toolkit
 fi
-if ((TOOLKIT_ADDED == 1)); then
+if [[ -n "$TOOLKIT_CHANGE" ]]; then
     for service in k3s k3s-agent; do
         if service_active "$service"; then
             as_root systemctl restart "$service"
-            say "restarted $service: the NVIDIA container toolkit was added after k3s (containerd detects the nvidia runtime at start)"
+            say "restarted $service: the NVIDIA container toolkit was ${TOOLKIT_CHANGE} after k3s (containerd detects the nvidia runtime at start)"
         fi
     done
 fi

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Fake k3s installer: places a fake k3s binary (unless INSTALL_K3S_SKIP_DOWNLOAD), the service unit and the
 # uninstall script under $CHARON_ROOT, "starts" the service, and on servers writes the admin kubeconfig.
+# FAKE_INSTALLER_FAIL=1: stops after placing the binary and the uninstall script (an interrupted install).
 set -eu
 . "$FAKE_BIN/_log.sh"
 fake_log "installer version=${INSTALL_K3S_VERSION:-} exec=${INSTALL_K3S_EXEC:-} skip-download=${INSTALL_K3S_SKIP_DOWNLOAD:-false}"
@@ -16,7 +17,6 @@ case "${INSTALL_K3S_EXEC:-server}" in
     agent) service=k3s-agent uninstaller=k3s-agent-uninstall.sh ;;
     *) service=k3s uninstaller=k3s-uninstall.sh ;;
 esac
-echo "[Unit]" >"$root/etc/systemd/system/$service.service"
 cat >"$root/usr/local/bin/$uninstaller" <<UNINSTALL
 #!/bin/sh
 . "\$FAKE_BIN/_log.sh"
@@ -25,6 +25,9 @@ rm -rf "$root/usr/local/bin/k3s" "$root/etc/systemd/system/$service.service" "$r
 rm -f "\$FAKE_STATE/active-$service"
 UNINSTALL
 chmod 0755 "$root/usr/local/bin/$uninstaller"
+# Like the real install.sh: the uninstall script exists before the service unit.
+if [ "${FAKE_INSTALLER_FAIL:-}" = 1 ]; then echo "[ERROR] fake installer interrupted" >&2; exit 1; fi
+echo "[Unit]" >"$root/etc/systemd/system/$service.service"
 touch "$FAKE_STATE/active-$service"
 if [ "$service" = k3s ]; then
     printf 'apiVersion: v1\nclusters:\n- cluster:\n    certificate-authority-data: ZmFrZQ==\n    server: https://127.0.0.1:6443\n  name: default\nkind: Config\n' >"$root/etc/rancher/k3s/k3s.yaml"
