@@ -48,7 +48,9 @@ const serverOnlyKeys = ["write-kubeconfig-mode", "cluster-cidr", "service-cidr",
 export function k3sInstallOf(props: Props): K3sInstall | undefined {
     const texts = commandTexts(props);
     const joined = texts.join("\n");
-    const installs = /INSTALL_K3S_|get\.k3s\.io|k3s-io\/k3s\/[^/]+\/install\.sh|install-k3s/.test(joined);
+    // Comments do not install anything (shared script preambles mention the installer in theirs).
+    const code = joined.split("\n").filter((line) => !/^\s*#/.test(line)).join("\n");
+    const installs = /INSTALL_K3S_|get\.k3s\.io|k3s-io\/k3s\/[^/]+\/install\.sh|install-k3s/.test(code);
     if (!installs) {
         return undefined;
     }

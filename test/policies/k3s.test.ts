@@ -24,6 +24,7 @@ describe("policies: k3s", () => {
             assert.equal(install.configs[0]["write-kubeconfig-mode"], "0600");
             assert.deepEqual(listFlag(install.configs, "kubelet-arg"), ["feature-gates=InPlacePodVerticalScaling=true"]);
             assert.equal(k3sInstallOf({ create: "echo hello" }), undefined);
+            assert.equal(k3sInstallOf({ create: "# shared helpers: install-k3s.sh writes the marker\nfirewall-cmd --reload" }), undefined, "comments install nothing");
         });
 
         it("reads what the cluster layer really renders", () => {
