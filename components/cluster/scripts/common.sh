@@ -65,7 +65,8 @@ remove_file() {
     fi
 }
 
-service_active() { systemctl is-active --quiet "$1"; }
+# (output dropped too: some systemctl builds and stand-ins print the state despite --quiet)
+service_active() { systemctl is-active --quiet "$1" >/dev/null 2>&1; }
 
 # Ownership of k3s on this host. install-k3s.sh writes CHARON_K3S_MARKER before it changes anything (see there);
 # /etc/rancher/k3s/charon-token (written by every charon install, also before this marker existed) counts too.
