@@ -19,14 +19,10 @@ import {
     DEFAULT_WORKLOAD_NAMESPACES, KUBE_STATE_METRICS_RELEASE, MONITORING_NAMESPACE, MONITORS, monitorManifest,
     NODE_EXPORTER_RELEASE,
 } from "./monitors";
+import type { NodeFacts } from "../cluster/host-facts";
 
-/** What the monitoring stack needs to know about a node (structurally the cluster layer's NodeFacts). */
-export interface NodeFacts {
-    name: string;
-    role: "server" | "agent";
-    address: string;
-    gpuCount: number;
-}
+/** The nodes as the cluster layer reports them. */
+export type { NodeFacts } from "../cluster/host-facts";
 
 export interface MonitoringStackArgs {
     /** small: one replica per Mimir component (one node); large: replicated Mimir with caches. Defaults to "small". */

@@ -17,14 +17,10 @@
  */
 import { createHash } from "node:crypto";
 import { localVolumeStorageClass } from "./isb";
+import type { NodeFacts } from "../cluster/host-facts";
 
-/** Node facts from the cluster layer (structurally the cluster's NodeFacts). */
-export interface NodeFacts {
-    name: string;
-    role: "server" | "agent";
-    address: string;
-    gpuCount: number;
-}
+/** The nodes as the cluster layer reports them. */
+export type { NodeFacts } from "../cluster/host-facts";
 
 /** A stable digest (10 hex characters) of a JSON-able value, keys sorted. */
 export function specDigest(value: unknown): string {
