@@ -114,3 +114,44 @@ wait_for_api() {
         sleep "$POLL_SECONDS"
     done
 }
+
+# Ownership lists: the things charon itself created on the host (firewall rules, directories), one per line in a
+# file under /var/lib/charon. The list is rewritten after every single change, so a run that fails midway still
+# records exactly what it created: a retry owns (and the delete removes) those, never what existed before charon.
+# owned_load FILE sets `previous` (the recorded list) and `owned` (the list as this run changes it).
+OWNED_FILE=""
+previous=()
+owned=()
+contains() {
+    local needle="$1" item
+    shift
+    for item in "$@"; do [[ "$item" == "$needle" ]] && return 0; done
+    return 1
+}
+owned_load() {
+    OWNED_FILE="$1"
+    previous=()
+    if as_root test -f "${ROOT}${OWNED_FILE}"; then
+        mapfile -t previous < <(as_root cat "${ROOT}${OWNED_FILE}")
+    fi
+    owned=(${previous[@]+"${previous[@]}"})
+}
+owned_save() {
+    if ((${#owned[@]} > 0)); then
+        printf '%s\n' "${owned[@]}" >"$WORK/owned"
+        as_root install -D -m 0644 "$WORK/owned" "${ROOT}${OWNED_FILE}"
+    else
+        as_root rm -f "${ROOT}${OWNED_FILE}"
+    fi
+}
+owned_add() {
+    contains "$1" ${owned[@]+"${owned[@]}"} || owned+=("$1")
+    owned_save
+}
+owned_drop() {
+    local keep=() item
+    for item in ${owned[@]+"${owned[@]}"}; do [[ "$item" == "$1" ]] || keep+=("$item"); done
+    owned=(${keep[@]+"${keep[@]}"})
+    owned_save
+}
+owned_changed() { [[ "${previous[*]+"${previous[*]}"}" != "${owned[*]+"${owned[*]}"}" ]]; }

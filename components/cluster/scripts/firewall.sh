@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # shellcheck shell=bash
+# shellcheck disable=SC2154 # previous and owned are set by owned_load (common.sh, sent in front of this script)
 # firewall.sh: opens what k3s needs in firewalld, only when firewalld is running, and removes exactly what it
 # added. The pod and service networks become trusted sources (zone "trusted"); the ports open in the default zone.
 # Rules that already existed before charon are left alone (and never removed); the ones charon added are listed
@@ -44,10 +45,8 @@ fw() {
     fi
 }
 
-previous=()
-if as_root test -f "${ROOT}${RULES_FILE}"; then
-    mapfile -t previous < <(as_root cat "${ROOT}${RULES_FILE}")
-fi
+changed=0
+owned_load "$RULES_FILE"
 
 wanted=()
 if [[ "$CHARON_FIREWALL_ACTION" == apply ]]; then
@@ -57,30 +56,6 @@ elif [[ "$CHARON_FIREWALL_ACTION" != remove ]]; then
     die "CHARON_FIREWALL_ACTION must be apply or remove, got '$CHARON_FIREWALL_ACTION'"
 fi
 
-contains() {
-    local needle="$1" item
-    shift
-    for item in "$@"; do [[ "$item" == "$needle" ]] && return 0; done
-    return 1
-}
-
-# The rules charon owns: what earlier runs recorded, minus what this run takes back, plus what it adds.
-# save_owned rewrites the list after each change (quietly: every change is reported on its own line).
-changed=0
-owned=(${previous[@]+"${previous[@]}"})
-save_owned() {
-    if ((${#owned[@]} > 0)); then
-        printf '%s\n' "${owned[@]}" >"$WORK/owned"
-        as_root install -D -m 0644 "$WORK/owned" "${ROOT}${RULES_FILE}"
-    else
-        as_root rm -f "${ROOT}${RULES_FILE}"
-    fi
-}
-disown_rule() {
-    local keep=() item
-    for item in ${owned[@]+"${owned[@]}"}; do [[ "$item" == "$1" ]] || keep+=("$item"); done
-    owned=(${keep[@]+"${keep[@]}"})
-}
 # Take back rules charon added that are no longer wanted.
 for rule in ${previous[@]+"${previous[@]}"}; do
     read -r kind value <<<"$rule"
@@ -92,8 +67,7 @@ for rule in ${previous[@]+"${previous[@]}"}; do
         say "removed firewalld $kind $value"
         changed=1
     fi
-    disown_rule "$rule"
-    save_owned
+    owned_drop "$rule"
 done
 # Add what is missing; remember only what charon added itself, right after adding it.
 for rule in ${wanted[@]+"${wanted[@]}"}; do
@@ -106,22 +80,17 @@ for rule in ${wanted[@]+"${wanted[@]}"}; do
         fi
     else
         fw "$kind" add "$value"
-        if ! contains "$rule" ${owned[@]+"${owned[@]}"}; then
-            owned+=("$rule")
-        fi
-        save_owned
+        owned_add "$rule"
         say "added firewalld $kind $value"
         changed=1
     fi
 done
-# Recorded rules that are wanted but no longer present were re-added above; the list is exact now.
-save_owned
 
 if ((changed == 1)); then
     as_root firewall-cmd --reload >/dev/null
     say "reloaded firewalld"
 fi
-if [[ "${previous[*]+"${previous[*]}"}" != "${owned[*]+"${owned[*]}"}" ]]; then
+if owned_changed; then
     if ((${#owned[@]} > 0)); then
         say "updated $RULES_FILE (${#owned[@]} rule(s) charon added)"
     else

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # shellcheck shell=bash
+# shellcheck disable=SC2154 # previous and owned are set by owned_load (common.sh, sent in front of this script)
 # host-dirs.sh: creates the host directories other layers need (e.g. Numaflow's local volumes) and removes them
 # on delete. Only directories charon created are ever removed (listed in /var/lib/charon/host-directories);
 # a directory that existed before is used as is and left in place. The list is rewritten right after each
@@ -19,10 +20,7 @@ check_path() {
     esac
 }
 
-previous=()
-if as_root test -f "${ROOT}${LIST_FILE}"; then
-    mapfile -t previous < <(as_root cat "${ROOT}${LIST_FILE}")
-fi
+owned_load "$LIST_FILE"
 wanted=()
 case "$CHARON_DIRS_ACTION" in
     create) mapfile -t wanted < <(printf '%s\n' "${CHARON_HOST_DIRECTORIES}" | sed '/^$/d') ;;
@@ -30,29 +28,6 @@ case "$CHARON_DIRS_ACTION" in
     *) die "CHARON_DIRS_ACTION must be create or remove, got '$CHARON_DIRS_ACTION'" ;;
 esac
 
-contains() {
-    local needle="$1" item
-    shift
-    for item in "$@"; do [[ "$item" == "$needle" ]] && return 0; done
-    return 1
-}
-
-# The directories charon owns: what earlier runs recorded, minus what this run removes, plus what it creates.
-# save_owned rewrites the list after each change (quietly: every change is reported on its own line).
-owned=(${previous[@]+"${previous[@]}"})
-save_owned() {
-    if ((${#owned[@]} > 0)); then
-        printf '%s\n' "${owned[@]}" >"$WORK/owned"
-        as_root install -D -m 0644 "$WORK/owned" "${ROOT}${LIST_FILE}"
-    else
-        as_root rm -f "${ROOT}${LIST_FILE}"
-    fi
-}
-disown_dir() {
-    local keep=() item
-    for item in ${owned[@]+"${owned[@]}"}; do [[ "$item" == "$1" ]] || keep+=("$item"); done
-    owned=(${keep[@]+"${keep[@]}"})
-}
 for dir in ${previous[@]+"${previous[@]}"}; do
     check_path "$dir"
     if contains "$dir" ${wanted[@]+"${wanted[@]}"}; then
@@ -62,8 +37,7 @@ for dir in ${previous[@]+"${previous[@]}"}; do
         as_root rm -rf --one-file-system "${ROOT}${dir}"
         say "removed directory $dir"
     fi
-    disown_dir "$dir"
-    save_owned
+    owned_drop "$dir"
 done
 for dir in ${wanted[@]+"${wanted[@]}"}; do
     check_path "$dir"
@@ -75,16 +49,12 @@ for dir in ${wanted[@]+"${wanted[@]}"}; do
         fi
     else
         as_root mkdir -p -m 0755 "${ROOT}${dir}"
-        if ! contains "$dir" ${owned[@]+"${owned[@]}"}; then
-            owned+=("$dir")
-        fi
-        save_owned
+        owned_add "$dir"
         say "created directory $dir (mode 0755)"
     fi
 done
-save_owned
 
-if [[ "${previous[*]+"${previous[*]}"}" != "${owned[*]+"${owned[*]}"}" ]]; then
+if owned_changed; then
     if ((${#owned[@]} > 0)); then
         say "updated $LIST_FILE (${#owned[@]} director(y/ies) charon created)"
     else
