@@ -61,7 +61,8 @@ describe("the whole program per preset (mock runtime)", function () {
         it("builds the cluster, monitoring and Numaflow layers on this machine, without GPU or workflow", () => {
             assert.deepEqual(releaseNames(dev), ["alloy", "grafana", "kube-state-metrics", "mimir", "node-exporter", "numaflow", "prometheus-operator-crds"]);
             assert.equal(dev.ofType("command:remote:Command").length, 0, "dev uses local commands only");
-            assert.ok(dev.ofType("command:local:Command").length >= 3);
+            assert.deepEqual(dev.ofType("command:local:Command").map((c) => c.name).sort(),
+                ["charon-dev-firewall", "charon-dev-install", "charon-dev-kubeconfig", "charon-dev-prepare"]);
             assert.equal(dev.resources.filter((r) => r.type.startsWith("charon:gpu") || r.type.startsWith("charon:workflows")).length, 0);
             assert.equal(dev.ofType("kubernetes:numaflow.numaproj.io/v1alpha1:InterStepBufferService").length, 1);
         });
@@ -198,7 +199,8 @@ describe("the whole program per preset (mock runtime)", function () {
             assert.ok(reaches(r, isb, ns));
             const workloads = deploy === "pipeline"
                 ? r.ofType("kubernetes:numaflow.numaproj.io/v1alpha1:Pipeline") : r.ofType("kubernetes:apps/v1:Deployment").filter((d) => d.name.startsWith("aps-baseline"));
-            assert.ok(workloads.length >= 1);
+            assert.deepEqual(workloads.map((w) => w.inputs.metadata.name).sort(),
+                deploy === "pipeline" ? ["ptychography"] : ["consumer", "mirror-server"]);
             for (const w of workloads) {
                 assert.equal(w.inputs.metadata.namespace, "aps");
                 assert.ok(reaches(r, w, ns), `${w.name} waits for the namespace`);
