@@ -79,7 +79,7 @@ export class ApsPtychoNN extends pulumi.ComponentResource {
             metadata: {
                 name: PIPELINE_NAME,
                 namespace,
-                labels: manifest.metadata.labels,
+                labels: manifest.apply((m) => m.metadata.labels ?? {}),
                 annotations: {
                     // Wait until Numaflow reports all vertices healthy, so experiments start on a running pipeline.
                     "pulumi.com/waitFor": "condition=VerticesHealthy",
