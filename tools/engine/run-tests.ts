@@ -306,9 +306,10 @@ function buildEngine(): { bin: string; standin: string; standinUsed: string[] } 
     if (r.status !== 0) {
         throw new Error(`tools/engine/build.sh failed (exit ${r.status})`);
     }
-    const bin = r.stdout.trim().split("\n").pop()!;
-    const standin = path.join(path.dirname(bin), "standin-bin");
-    const standinUsed = ["command", "random", "kubernetes"].filter((p) => !fs.existsSync(path.join(bin, `pulumi-resource-${p}`)));
+    const engine = r.stdout.trim().split("\n").pop()!;
+    const bin = path.join(engine, "bin");
+    const standin = path.join(engine, "standin-bin");
+    const standinUsed = ["command", "random"].filter((p) => !fs.existsSync(path.join(bin, `pulumi-resource-${p}`)));
     return { bin, standin, standinUsed };
 }
 
@@ -708,7 +709,7 @@ async function main(): Promise<void> {
         const version = ws.must(tmp, ["version"]).stdout.trim();
         console.log(`pulumi version: ${version} (${path.join(built.bin, "pulumi")})`);
         for (const p of built.standinUsed) {
-            console.log(`NOTE: pulumi-resource-${p} is the STAND-IN from ${built.standin}${p === "kubernetes" ? " (preview-only)" : ""}: ` +
+            console.log(`NOTE: pulumi-resource-${p} is the STAND-IN from ${built.standin}: ` +
                 "the real provider's module is not served by the Go module proxy (see tools/engine/README.md)");
         }
         if (!testHostUnavailable() && (only.includes("harness") || only.includes("hosts") || only.includes("presets"))) {
