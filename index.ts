@@ -23,7 +23,7 @@ const onCluster = { provider: cluster.provider };
 
 // Layer 2: platform services (independent Helm releases install in parallel).
 const monitoring = new MonitoringStack("monitoring", {
-    ...settings.monitoring, nodes: cluster.nodes, workloadNamespaces: [aps.namespace],
+    ...settings.monitoring, nodes: cluster.nodes, workloadNamespaces: [aps.namespace], chartSource: settings.charts.source,
 }, onCluster);
 
 const numaflow = new NumaflowPlatform("numaflow", {
@@ -33,10 +33,13 @@ const numaflow = new NumaflowPlatform("numaflow", {
     metricsQueryUrl: monitoring.queryUrl,
     metricsTenant: monitoring.tenant,
     monitoringCrds: monitoring.crds,
+    chartSource: settings.charts.source,
 }, onCluster);
 
 const gpu = gpuStackWanted(settings.gpu.stack, settings.hosts)
-    ? new GpuSupport("gpu", { monitoringCrds: monitoring.crds, scrapeInterval: settings.monitoring.rapidScrapeInterval }, onCluster)
+    ? new GpuSupport("gpu", {
+        monitoringCrds: monitoring.crds, scrapeInterval: settings.monitoring.rapidScrapeInterval, chartSource: settings.charts.source,
+    }, onCluster)
     : undefined;
 
 const actimanager = settings.controllers.actimanager.enabled

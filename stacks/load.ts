@@ -1,5 +1,9 @@
 import { RunError } from "@pulumi/pulumi";
+import * as fs from "node:fs";
+import { chartArchive, chartSourceKind, type PinnedChart } from "../components/charts";
 import { extraArgProblems } from "../components/cluster/k3s-config";
+import { gpuStackWanted } from "../components/gpu/values";
+import { gpuCharts, monitoringCharts, numaflowChart } from "../components/versions";
 import { cidrsOverlap, parseCidr } from "./cidr";
 import { presets } from "./presets";
 import { checkWorkflowSettings } from "./schema-workflows";
@@ -137,6 +141,14 @@ function checkSemantics(s: Settings, raw: Record<string, unknown>): SettingsProb
     }
     if (s.gpu.stack === "on" && s.hosts?.every((h) => h.gpu === false)) {
         add("gpu.stack", `"on" but every host sets gpu: false; set a GPU host or use "auto"/"off"`);
+    }
+    if (chartSourceKind(s.charts.source) === "directory") {
+        const needed: PinnedChart[] = [...Object.values(monitoringCharts), numaflowChart,
+            ...(s.hosts && gpuStackWanted(s.gpu.stack, s.hosts) ? Object.values(gpuCharts) : [])];
+        const missing = needed.filter((c) => !fs.existsSync(chartArchive(s.charts.source, c)));
+        if (missing.length > 0) {
+            add("charts.source", `${JSON.stringify(s.charts.source)} lacks ${missing.map((c) => `${c.chart}-${c.version}.tgz`).join(", ")}; fetch each with \`helm pull <repo>/<chart> --version <version>\` into that directory (see README "Charts without the internet")`);
+        }
     }
     if (raw.preset === undefined && raw.hosts !== undefined && s.preset === "dev" && s.hosts.some((h) => !h.local)) {
         add("preset", `is not set (defaults to "dev", which runs on this machine) but hosts lists remote machines; set charon:preset to gpu-node or cluster`);

@@ -144,6 +144,19 @@ export const gpuField: ObjectField = {
     },
 };
 
+export const chartsField: ObjectField = {
+    kind: "object",
+    doc: "Where the platform's Helm charts come from.",
+    fields: {
+        source: {
+            kind: "string", default: "upstream",
+            pattern: /^(upstream|https?:\/\/[^\s/]+(\/\S*)?|\/\S*)$/,
+            patternHint: "\"upstream\", the http(s) URL of a Helm repository, or an absolute directory of chart archives",
+            doc: "upstream: each chart's own repository; an http(s) URL: one Helm repository (index.yaml) holding every pinned chart; an absolute directory: the archives `<chart>-<version>.tgz` as `helm pull` writes them.",
+        },
+    },
+};
+
 export const rootField: ObjectField = {
     kind: "object",
     doc: "Charon stack settings (config namespace `charon`).",
@@ -155,6 +168,7 @@ export const rootField: ObjectField = {
         monitoring: monitoringField,
         numaflow: numaflowField,
         gpu: gpuField,
+        charts: chartsField,
         workflows: workflowsField,
         experiments: experimentsField,
         harvest: harvestField,

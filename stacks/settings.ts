@@ -76,6 +76,10 @@ export interface GpuSettings {
     stack: "auto" | "on" | "off";
 }
 
+export interface ChartsSettings {
+    source: string;
+}
+
 export interface Settings {
     preset: PresetName;
     hosts: HostSettings[];
@@ -84,6 +88,7 @@ export interface Settings {
     monitoring: MonitoringSettings;
     numaflow: NumaflowSettings;
     gpu: GpuSettings;
+    charts: ChartsSettings;
     workflows: WorkflowsSettings;
     experiments: ExperimentSettings[];
     harvest: HarvestSettings;

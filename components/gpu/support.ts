@@ -5,6 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { gpuCharts } from "../versions";
+import { type ChartSource, pinnedRelease, UPSTREAM } from "../charts";
 import { dcgmExporterValues, devicePluginValues, nvidiaRuntimeClass } from "./values";
 
 export interface GpuSupportArgs {
@@ -19,6 +20,8 @@ export interface GpuSupportArgs {
     namespace?: string;
     /** Helm release timeout in seconds. Defaults to 600. */
     helmTimeoutSeconds?: number;
+    /** Where the charts come from (charts.ts). Defaults to "upstream". */
+    chartSource?: ChartSource;
 }
 
 export class GpuSupport extends pulumi.ComponentResource {
@@ -47,28 +50,22 @@ export class GpuSupport extends pulumi.ComponentResource {
         }, child);
         this.namespace = namespace.metadata.name;
 
-        this.devicePlugin = new k8s.helm.v3.Release(`${name}-device-plugin`, {
-            name: "nvidia-device-plugin",
-            chart: gpuCharts.devicePlugin.chart,
-            version: gpuCharts.devicePlugin.version,
-            repositoryOpts: { repo: gpuCharts.devicePlugin.repo },
+        this.devicePlugin = pinnedRelease(`${name}-device-plugin`, {
+            releaseName: "nvidia-device-plugin",
+            chart: gpuCharts.devicePlugin,
+            source: args.chartSource ?? UPSTREAM,
             namespace: namespace.metadata.name,
             values: devicePluginValues(),
-            atomic: true,
-            cleanupOnFail: true,
-            timeout,
+            timeoutSeconds: timeout,
         }, child);
 
-        this.dcgmExporter = new k8s.helm.v3.Release(`${name}-dcgm-exporter`, {
-            name: "dcgm-exporter",
-            chart: gpuCharts.dcgmExporter.chart,
-            version: gpuCharts.dcgmExporter.version,
-            repositoryOpts: { repo: gpuCharts.dcgmExporter.repo },
+        this.dcgmExporter = pinnedRelease(`${name}-dcgm-exporter`, {
+            releaseName: "dcgm-exporter",
+            chart: gpuCharts.dcgmExporter,
+            source: args.chartSource ?? UPSTREAM,
             namespace: namespace.metadata.name,
             values: exporterValues,
-            atomic: true,
-            cleanupOnFail: true,
-            timeout,
+            timeoutSeconds: timeout,
         }, { ...child, dependsOn: args.monitoringCrds ? [args.monitoringCrds] : [] });
 
         this.registerOutputs({

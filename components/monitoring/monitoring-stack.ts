@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import { monitoringCharts } from "../versions";
+import { type ChartSource, type PinnedChart, pinnedRelease, UPSTREAM } from "../charts";
 import { loadDashboards } from "../../workflows/dashboards";
 import { ALLOY_RELEASE, alloyConfig, alloyValues } from "./alloy";
 import { kubeStateMetricsValues, nodeExporterValues } from "./exporters";
@@ -43,6 +44,8 @@ export interface MonitoringStackArgs {
     workloadNamespaces?: string[];
     /** The cluster's nodes; Grafana's URL uses the first server's address. */
     nodes: pulumi.Input<NodeFacts[]>;
+    /** Where the charts come from (charts.ts). Defaults to "upstream". */
+    chartSource?: ChartSource;
 }
 
 /** Release install/upgrade timeouts (seconds). Mimir starts many pods and waits for MinIO's bucket job. */
@@ -55,10 +58,10 @@ const QUANTITY = /^\d+(?:\.\d+)?(?:Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/;
 const TENANT = /^[A-Za-z0-9!._*'()-]{1,150}$/;
 
 /** Resolved settings with defaults applied. */
-export type ResolvedMonitoringSettings = Required<Omit<MonitoringStackArgs, "nodes">>;
+export type ResolvedMonitoringSettings = Required<Omit<MonitoringStackArgs, "nodes" | "chartSource">>;
 
 /** Applies the documented defaults. */
-export function resolveMonitoringArgs(args: Omit<MonitoringStackArgs, "nodes">): ResolvedMonitoringSettings {
+export function resolveMonitoringArgs(args: Omit<MonitoringStackArgs, "nodes" | "chartSource">): ResolvedMonitoringSettings {
     return {
         footprint: args.footprint ?? "small",
         retention: args.retention ?? "15d",
@@ -136,18 +139,11 @@ export class MonitoringStack extends pulumi.ComponentResource {
             metadata: { name: MONITORING_NAMESPACE, labels: { "app.kubernetes.io/part-of": "charon" } },
         }, child);
 
-        const helm = (part: string, release: string, chart: { repo: string; chart: string; version: string },
+        const helm = (part: string, release: string, chart: PinnedChart,
             values: pulumi.Input<Record<string, any>>, timeout: number, dependsOn: pulumi.Resource[] = []) =>
-            new k8s.helm.v3.Release(`${name}-${part}`, {
-                name: release,
-                chart: chart.chart,
-                version: chart.version,
-                repositoryOpts: { repo: chart.repo },
-                namespace: namespace.metadata.name,
-                values,
-                atomic: true,
-                cleanupOnFail: true,
-                timeout,
+            pinnedRelease(`${name}-${part}`, {
+                releaseName: release, chart, source: args.chartSource ?? UPSTREAM, namespace: namespace.metadata.name, values,
+                timeoutSeconds: timeout,
             }, { ...child, dependsOn });
 
         const crds = helm("crds", "prometheus-operator-crds", monitoringCharts.prometheusOperatorCrds, {}, RELEASE_TIMEOUTS.crds);

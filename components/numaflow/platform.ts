@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import type { IsbSettings } from "../../stacks/settings";
 import { jetstreamVersion, numaflowChart, numaflowMetricsGatewayImage } from "../versions";
+import { type ChartSource, pinnedRelease, UPSTREAM } from "../charts";
 import { isbObject, isbReplaceOnChanges, isbSettingsProblems } from "./isb";
 import {
     fullyQualifiedServiceUrl, gatewayNginxTemplate, gatewayUrl, metricsGateway, metricsProxyConfigYaml,
@@ -29,6 +30,8 @@ export interface NumaflowPlatformArgs {
      * metrics stack.
      */
     monitoringCrds?: pulumi.Resource;
+    /** Where the Numaflow chart comes from (charts.ts). Defaults to "upstream". */
+    chartSource?: ChartSource;
     /** Namespace of the controller, UI and gateway. Defaults to "numaflow-system". */
     namespace?: string;
     /** Namespace of the ISB (pipelines must run in the same one). Defaults to "default". */
@@ -85,17 +88,13 @@ export class NumaflowPlatform extends pulumi.ComponentResource {
             metadata: { name: ns, labels: { "app.kubernetes.io/part-of": "charon" } },
         }, child);
 
-        this.controller = new k8s.helm.v3.Release(`${name}-controller`, {
-            name: "numaflow",
-            chart: numaflowChart.chart,
-            version: numaflowChart.version,
-            repositoryOpts: { repo: numaflowChart.repo },
+        this.controller = pinnedRelease(`${name}-controller`, {
+            releaseName: "numaflow",
+            chart: numaflowChart,
+            source: args.chartSource ?? UPSTREAM,
             namespace: namespace.metadata.name,
-            createNamespace: false,
             values: numaflowChartValues(),
-            atomic: true,
-            cleanupOnFail: true,
-            timeout,
+            timeoutSeconds: timeout,
         }, child);
 
         // ── UI metrics tab: tenant gateway + the server's metrics proxy config ──────────────────────────────

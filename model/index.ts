@@ -1,0 +1,2 @@
+export * from "./schema";
+export { ajv, checkValue, childKey, describeValue, type Problem } from "./check";
