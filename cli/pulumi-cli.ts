@@ -2,6 +2,7 @@
 import * as os from "node:os";
 import * as path from "node:path";
 import { PulumiCommand } from "@pulumi/pulumi/automation";
+import { SemVer } from "semver";
 import { pulumiCliVersion } from "../components/versions";
 
 export class CliUnavailableError extends Error {
@@ -29,16 +30,16 @@ export async function findOrInstallCli(log: (line: string) => void): Promise<Pul
         const text = String((err as Error).message ?? err);
         reasons.push(/code: -2\b|ENOENT/.test(text) ? "no `pulumi` executable on PATH" : `pulumi on PATH: ${text}`);
     }
-    // The installer's default version is the SDK's own, which a test keeps equal to pulumiCliVersion.
+    // The installer's default version is the SDK's own: name the pinned one.
     const root = pinnedInstallRoot();
     try {
-        return await PulumiCommand.get({ root });
+        return await PulumiCommand.get({ root, version: new SemVer(pulumiCliVersion) });
     } catch {
         // not installed there yet
     }
     log(`Pulumi CLI not found on PATH; installing ${pulumiCliVersion} into ${root} …`);
     try {
-        return await PulumiCommand.install({ root });
+        return await PulumiCommand.install({ root, version: new SemVer(pulumiCliVersion) });
     } catch (err) {
         reasons.push(`installing ${pulumiCliVersion} into ${root}: ${(err as Error).message}`);
     }
