@@ -6,6 +6,18 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
+import { type Static, Type } from "../model/schema";
+
+export const ChartsSettingsSchema = Type.Object({
+    source: Type.String({
+        default: "upstream",
+        pattern: "^(upstream|https?://[^\\s/]+(/\\S*)?|/(?!(.*/)?\\.\\.(/|$))\\S*)$",
+        hint: "\"upstream\", the http(s) URL of a Helm repository, or an absolute directory of chart archives",
+        description: "upstream: each chart's own repository; an http(s) URL: one Helm repository (index.yaml) holding every pinned chart; an absolute directory: the archives `<chart>-<version>.tgz` as `helm pull` writes them.",
+    }),
+}, { additionalProperties: false, default: {}, description: "Where the platform's Helm charts come from." });
+
+export type ChartsSettings = Static<typeof ChartsSettingsSchema>;
 
 /** A chart pinned in versions.ts: its upstream repository, name and version. */
 export interface PinnedChart {

@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { gpuCharts } from "../versions";
-import { type ChartSource, pinnedRelease, UPSTREAM } from "../charts";
+import { type ChartSource, pinnedRelease } from "../charts";
 import { dcgmExporterValues, devicePluginValues, nvidiaRuntimeClass } from "./values";
 
 export interface GpuSupportArgs {
@@ -14,14 +14,14 @@ export interface GpuSupportArgs {
      * disabled here, and its metrics are only collected once the monitors exist); the device plugin does not.
      */
     monitoringCrds?: pulumi.Resource;
-    /** How often the exporter samples the GPUs: match the rapid scrape interval. Defaults to "2s". */
-    scrapeInterval?: string;
+    /** How often the exporter samples the GPUs: the rapid scrape interval (a validated duration). */
+    scrapeInterval: string;
     /** Namespace of both releases. Defaults to "nvidia-gpu". */
     namespace?: string;
     /** Helm release timeout in seconds. Defaults to 600. */
     helmTimeoutSeconds?: number;
-    /** Where the charts come from (charts.ts). Defaults to "upstream". */
-    chartSource?: ChartSource;
+    /** Where the charts come from (charts.ts). */
+    chartSource: ChartSource;
 }
 
 export class GpuSupport extends pulumi.ComponentResource {
@@ -34,16 +34,11 @@ export class GpuSupport extends pulumi.ComponentResource {
     /** Namespace of the releases. */
     public readonly namespace: pulumi.Output<string>;
 
-    constructor(name: string, args: GpuSupportArgs = {}, opts?: pulumi.ComponentResourceOptions) {
+    constructor(name: string, args: GpuSupportArgs, opts?: pulumi.ComponentResourceOptions) {
         super("charon:gpu:GpuSupport", name, {}, opts);
         const child = { parent: this };
         const timeout = args.helmTimeoutSeconds ?? 600;
-        let exporterValues: Record<string, any>;
-        try {
-            exporterValues = dcgmExporterValues(args.scrapeInterval ?? "2s");
-        } catch (e) {
-            throw new pulumi.ResourceError((e as Error).message, this);
-        }
+        const exporterValues = dcgmExporterValues(args.scrapeInterval);
 
         const namespace = new k8s.core.v1.Namespace(`${name}-namespace`, {
             metadata: { name: args.namespace ?? "nvidia-gpu", labels: { "app.kubernetes.io/part-of": "charon" } },
@@ -53,7 +48,7 @@ export class GpuSupport extends pulumi.ComponentResource {
         this.devicePlugin = pinnedRelease(`${name}-device-plugin`, {
             releaseName: "nvidia-device-plugin",
             chart: gpuCharts.devicePlugin,
-            source: args.chartSource ?? UPSTREAM,
+            source: args.chartSource,
             namespace: namespace.metadata.name,
             values: devicePluginValues(),
             timeoutSeconds: timeout,
@@ -62,7 +57,7 @@ export class GpuSupport extends pulumi.ComponentResource {
         this.dcgmExporter = pinnedRelease(`${name}-dcgm-exporter`, {
             releaseName: "dcgm-exporter",
             chart: gpuCharts.dcgmExporter,
-            source: args.chartSource ?? UPSTREAM,
+            source: args.chartSource,
             namespace: namespace.metadata.name,
             values: exporterValues,
             timeoutSeconds: timeout,
