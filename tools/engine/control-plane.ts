@@ -9,12 +9,17 @@ import { ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
+import { K3sSchema } from "../../components/cluster/settings";
 import { Kube, kubeconfigText, sleep, waitFor } from "./kube";
 
-/** The pod and service networks the control plane runs with: k3s's defaults, which the stack keeps. */
-export const CLUSTER_CIDR = "10.42.0.0/16";
-export const SERVICE_CIDR = "10.43.0.0/16";
-export const FIRST_SERVICE_IP = "10.43.0.1";
+/** The pod and service networks the control plane runs with: the stack's defaults (the cluster layer's schema). */
+export const CLUSTER_CIDR: string = K3sSchema.properties.clusterCidr.default;
+export const SERVICE_CIDR: string = K3sSchema.properties.serviceCidr.default;
+/** The first address of the service network (the `kubernetes` Service's ClusterIP, named in the API certificate). */
+export const FIRST_SERVICE_IP = ((cidr: string) => {
+    const [a, b, c, d] = cidr.split("/")[0].split(".").map(Number);
+    return [a, b, c, d + 1].join(".");
+})(SERVICE_CIDR);
 export const API_PORT = 6443;
 /** Nodes kwok manages carry this annotation (the k3s stand-in registers them with it). */
 export const KWOK_ANNOTATION = { key: "kwok.x-k8s.io/node", value: "fake" };
@@ -148,12 +153,22 @@ export function kwokStages(): { text: string; sources: string[] } {
                 ],
             },
             next: {
+                // kwok computes the patch from the whole rendered status: every field of each container's status
+                // is carried over, resources added.
                 statusTemplate: [
+                    "{{ $root := . }}",
                     "containerStatuses:",
-                    "{{ range .spec.containers }}",
-                    "- name: {{ .name | Quote }}",
+                    "{{ range $i, $c := .spec.containers }}",
+                    "{{ $st := index $root.status.containerStatuses $i }}",
+                    "- name: {{ $c.name | Quote }}",
+                    "  image: {{ $st.image | Quote }}",
+                    "  ready: {{ $st.ready }}",
+                    "  restartCount: {{ $st.restartCount }}",
+                    "  {{ with $st.started }}started: {{ . }}{{ end }}",
+                    "  {{ with $st.state }}state:",
+                    "    {{ YAML . 2 }}{{ end }}",
                     "  resources:",
-                    "    {{ with .resources }}{{ YAML . 2 }}{{ else }}{}{{ end }}",
+                    "    {{ with $c.resources }}{{ YAML . 2 }}{{ else }}{}{{ end }}",
                     "{{ end }}",
                 ].join("\n"),
             },

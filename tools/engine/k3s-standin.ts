@@ -14,7 +14,9 @@
 //   k3s kubectl ARGS…      the real kubectl v1.34.4 with /etc/rancher/k3s/k3s.yaml (like k3s's embedded kubectl)
 //
 // Nodes are registered as a kubelet would (name, labels from node-label, addresses, capacity, nodeInfo) plus the
-// kwok annotation: kwok v0.8.0 then plays their kubelet (Ready, heartbeats, pods running/completing). A GPU host's
+// kwok annotation. The capacity is the machine the test host plays (machine.json: CPUs and memory of a typical
+// workstation or server, not the CI machine's; the tier prints it), plus
+// kwok v0.8.0 then plays their kubelet (Ready, heartbeats, pods running/completing). A GPU host's
 // Node gets nvidia.com/gpu capacity for each GPU `nvidia-smi --list-gpus` lists (on a real node the NVIDIA device
 // plugin advertises it). The installer stand-in writes the unit and uninstall script like k3s's install.sh in
 // INSTALL_K3S_SKIP_DOWNLOAD mode; the server's uninstall script also deletes what its server start created (a real
@@ -32,8 +34,13 @@ export interface StandinFacts {
 }
 
 /** Files of /opt/charon-test the stand-in reads: kubeconfigs and the control plane's facts. */
-export function standinFiles(adminKubeconfig: string, nodeKubeconfig: string, facts: StandinFacts): Record<string, { content: string; mode?: number }> {
+/** The machine a test host plays: what its k3s stand-in registers as the Node's capacity. */
+export interface Machine { cpus: number; memory: string }
+export const DEFAULT_MACHINE: Machine = { cpus: 8, memory: "32Gi" };
+
+export function standinFiles(adminKubeconfig: string, nodeKubeconfig: string, facts: StandinFacts, machine: Machine = DEFAULT_MACHINE): Record<string, { content: string; mode?: number }> {
     return {
+        "k3s/machine.json": { content: JSON.stringify(machine) + "\n" },
         "k3s/admin.kubeconfig": { content: adminKubeconfig, mode: 0o600 },
         "k3s/node.kubeconfig": { content: nodeKubeconfig, mode: 0o600 },
         "k3s/control-plane.json": {
@@ -183,8 +190,8 @@ def register(kubeconfig, cfg, role):
                                          "charon.io/k3s-standin": "registered by the engine tier's k3s stand-in"}},
             "spec": {"taints": taints} if taints else {}}
     kubectl(kubeconfig, "apply", "--server-side", "--force-conflicts", "--field-manager=k3s-standin", "-f", "-", stdin=json.dumps(node))
-    mem_kib = int(re.search(r"MemTotal:\\s+(\\d+)", open("/proc/meminfo").read()).group(1))
-    capacity = {"cpu": str(os.cpu_count() or 1), "memory": "%dKi" % mem_kib, "pods": "110", "ephemeral-storage": "100Gi"}
+    machine = json.load(open(DIR + "/k3s/machine.json"))
+    capacity = {"cpu": str(machine["cpus"]), "memory": machine["memory"], "pods": "110", "ephemeral-storage": "100Gi"}
     gpus = gpu_count()
     if gpus > 0:
         capacity["nvidia.com/gpu"] = str(gpus)

@@ -42,6 +42,8 @@ export interface TestHost {
     writtenFiles(): string[];
     /** Routes `cidr` from this host over the lab bridge (e.g. simulated pod IPs living in lab namespaces). */
     routeOnLink(cidr: string): void;
+    /** Writes a file under /opt/charon-test on the host (visible there at once, read-only for the host). */
+    putFile(rel: string, content: string | Buffer, mode?: number): void;
     teardown(): void;
 }
 
@@ -51,6 +53,8 @@ export interface HostOptions {
     files?: Record<string, { content: string | Buffer; mode?: number }>;
     /** Directories of this machine bind-mounted (read-write) at the same path on the host. */
     binds?: string[];
+    /** Directories of this machine bind-mounted read-only at the same path (e.g. the checkout, when under /tmp). */
+    readOnlyBinds?: string[];
     /** Directories of this machine bind-mounted read-only at /opt/charon-test/<name>. */
     readOnly?: Record<string, string>;
     /** Executables added to the host's /usr/local/sbin (first on root's PATH), e.g. an nvidia-smi stand-in. */
@@ -406,6 +410,12 @@ function startHost(lab: Lab, labNs: string, address: string, labId: string, opti
         hostPublicKey: fs.readFileSync(path.join(image, "etc/ssh/charon_test_host_ed25519_key.pub"), "utf8").trim(),
         upperDir, ssh, sshArgv, writtenFiles, teardown,
         routeOnLink: (cidr) => run("ip", ["netns", "exec", ns, "ip", "route", "replace", cidr, "dev", "eth0", "scope", "link"]),
+        putFile: (rel, content, mode = 0o644) => {
+            const p = path.join(optDir, rel);
+            fs.mkdirSync(path.dirname(p), { recursive: true });
+            fs.writeFileSync(p, content, { mode });
+            fs.chmodSync(p, mode);
+        },
     };
 
     try {
@@ -419,6 +429,9 @@ function startHost(lab: Lab, labNs: string, address: string, labId: string, opti
         inNs("ip", "link", "set", "lo", "up");
         // Mounts happen inside a private mount namespace owned by sshd: when it dies they disappear with it.
         const binds = (options.binds ?? []).flatMap((b) => [`mkdir -p ${merged}${b}`, `mount --bind ${b} ${merged}${b}`]);
+        const readOnlyBinds = (options.readOnlyBinds ?? []).flatMap((b) => [
+            `mkdir -p ${merged}${b}`, `mount --bind ${b} ${merged}${b}`, `mount -o remount,bind,ro ${merged}${b}`,
+        ]);
         const readOnly = Object.entries(options.readOnly ?? {}).flatMap(([sub, src]) => [
             `mkdir -p ${merged}/opt/charon-test/${sub}`,
             `mount --bind ${src} ${merged}/opt/charon-test/${sub}`,
@@ -435,6 +448,7 @@ function startHost(lab: Lab, labNs: string, address: string, labId: string, opti
             `mount -t proc proc ${merged}/proc`,
             `mount -t tmpfs tmpfs ${merged}/run`,
             `mount -t tmpfs tmpfs ${merged}/tmp`,
+            ...readOnlyBinds,
             ...binds,
             ...readOnly,
             `mkdir -p ${merged}/run/sshd`,
