@@ -116,24 +116,25 @@ async function run(opts: Options): Promise<void> {
         case "preview":
             await stack.preview({ onOutput, policyPacks, policyPackConfigs, expectNoChanges: opts.expectNoChanges, diff: true });
             return;
-        case "up":
-            if (!opts.yes) {
-                if (!process.stdin.isTTY) {
-                    throw new UsageError("up changes real machines; without a terminal pass --yes to confirm");
-                }
-                const preview = await stack.preview({ onOutput, policyPacks, policyPackConfigs });
-                const changes = Object.entries(preview.changeSummary).filter(([op, n]) => op !== "same" && n > 0);
-                if (changes.length === 0) {
-                    log("No changes.");
-                    return;
-                }
-                if (!(await confirm(`Apply ${changes.map(([op, n]) => `${n} ${op}`).join(", ")} to stack ${opts.stack}?`))) {
-                    log("Cancelled.");
-                    return;
-                }
+        case "up": {
+            if (!opts.yes && !process.stdin.isTTY) {
+                throw new UsageError("up changes real machines; without a terminal pass --yes to confirm");
+            }
+            // Preview first, as `pulumi up` does, also with --yes: a mandatory policy violation stops the run here,
+            // before anything is created (the Automation API's up skips its own preview).
+            const preview = await stack.preview({ onOutput, policyPacks, policyPackConfigs, expectNoChanges: opts.expectNoChanges });
+            const changes = Object.entries(preview.changeSummary).filter(([op, n]) => op !== "same" && n > 0);
+            if (changes.length === 0) {
+                log("No changes.");
+                return;
+            }
+            if (!opts.yes && !(await confirm(`Apply ${changes.map(([op, n]) => `${n} ${op}`).join(", ")} to stack ${opts.stack}?`))) {
+                log("Cancelled.");
+                return;
             }
             await stack.up({ onOutput, policyPacks, policyPackConfigs, expectNoChanges: opts.expectNoChanges });
             return;
+        }
         case "destroy":
             if (!opts.yes) {
                 if (!process.stdin.isTTY) {
