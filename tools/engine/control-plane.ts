@@ -46,8 +46,8 @@ export interface ControlPlane {
     readonly admin: Pem;
     /** A client for the k3s stand-in's node registration (O=system:masters: the stand-in is no kubelet). */
     readonly node: Pem;
-    /** A kubeconfig naming `server` with the admin client. */
-    kubeconfig(server: string, who?: Pem): string;
+    /** A kubeconfig naming `server` with the admin client (YAML as k3s writes it, or JSON). */
+    kubeconfig(server: string, who?: Pem, format?: "yaml" | "json"): string;
     /** Path of a kubeconfig for this machine (server https://<address>:6443). */
     readonly kubeconfigPath: string;
     readonly kube: Kube;
@@ -283,7 +283,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
         const kubeconfigPath = file("admin-outside.kubeconfig", kubeconfigText(kube.creds.server, pki.ca, pki.admin.cert, pki.admin.key));
         return {
             apiUrl: kube.creds.server, ca: pki.ca, admin: pki.admin, node: pki.node,
-            kubeconfig: (server, who = pki.admin) => kubeconfigText(server, pki.ca, who.cert, who.key),
+            kubeconfig: (server, who = pki.admin, format = "yaml") => kubeconfigText(server, pki.ca, who.cert, who.key, "default", format),
             kubeconfigPath, kube, logDir, stagesFile,
             stop: () => {
                 kube.close();

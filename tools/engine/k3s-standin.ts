@@ -138,8 +138,10 @@ def token(cfg):
     return t
 
 def kubectl(kubeconfig, *args, stdin=None):
-    r = subprocess.run([KUBECTL, "--kubeconfig", kubeconfig, "--request-timeout=20s", *args], input=stdin,
-                       capture_output=True, text=True)
+    # The stand-in's own calls (a real k3s talks to its API in-process) leave no ~/.kube cache behind.
+    with tempfile.TemporaryDirectory() as cache:
+        r = subprocess.run([KUBECTL, "--kubeconfig", kubeconfig, "--request-timeout=20s", "--cache-dir", cache, *args], input=stdin,
+                           capture_output=True, text=True)
     if r.returncode != 0:
         die("kubectl %s failed: %s" % (" ".join(args[:3]), (r.stderr or r.stdout).strip()))
     return r.stdout
@@ -312,10 +314,12 @@ if [ "$svc" = k3s ]; then
 # A real uninstall deletes the datastore, and every object with it; the tier's control plane keeps running, so
 # the stand-in deletes what its server start created.
 if [ -f /etc/rancher/k3s/k3s.yaml ]; then
+    KUBECACHEDIR=$(mktemp -d); export KUBECACHEDIR
     node=$(sed -n 's/^node-name: "\\(.*\\)"$/\\1/p' /etc/rancher/k3s/config.yaml 2>/dev/null)
     [ -n "$node" ] && /usr/local/bin/k3s kubectl delete node "$node" --ignore-not-found >&2 || true
     /usr/local/bin/k3s kubectl delete runtimeclass,storageclass -l charon.io/k3s-standin=packaged --ignore-not-found >&2 || true
     /usr/local/bin/k3s kubectl -n kube-system delete secret charon-standin-k3s-token --ignore-not-found >&2 || true
+    rm -rf "$KUBECACHEDIR"
 fi
 EOF
 fi

@@ -1,6 +1,7 @@
 // A small Kubernetes API client for the engine tier (checks, the Numaflow stand-in, the endpoint wiring): HTTPS
 // with the CA and a client certificate, JSON in and out. No retries here; callers poll.
 import * as https from "node:https";
+import * as yaml from "js-yaml";
 
 export interface KubeCredentials {
     server: string;
@@ -123,10 +124,13 @@ export function resourcePath(group: string, version: string, plural: string, nam
     return `${base}${ns}/${plural}${name === undefined ? "" : `/${encodeURIComponent(name)}`}`;
 }
 
-/** A kubeconfig document (YAML is a superset of JSON) for a server and a client certificate. */
-export function kubeconfigText(server: string, ca: string, cert: string, key: string, name = "default"): string {
+/**
+ * A kubeconfig for a server and a client certificate: YAML laid out as k3s writes /etc/rancher/k3s/k3s.yaml
+ * (`server: https://127.0.0.1:6443` on its own line), or JSON for the tier's own consumers.
+ */
+export function kubeconfigText(server: string, ca: string, cert: string, key: string, name = "default", format: "yaml" | "json" = "yaml"): string {
     const b64 = (s: string) => Buffer.from(s).toString("base64");
-    return JSON.stringify({
+    const doc = {
         apiVersion: "v1",
         kind: "Config",
         clusters: [{ name, cluster: { server, "certificate-authority-data": b64(ca) } }],
@@ -134,7 +138,19 @@ export function kubeconfigText(server: string, ca: string, cert: string, key: st
         contexts: [{ name, context: { cluster: name, user: name } }],
         "current-context": name,
         preferences: {},
-    }, null, 2) + "\n";
+    };
+    if (format === "json") {
+        return JSON.stringify(doc, null, 2) + "\n";
+    }
+    return yaml.dump({
+        apiVersion: "v1",
+        clusters: doc.clusters,
+        contexts: doc.contexts,
+        "current-context": name,
+        kind: "Config",
+        preferences: {},
+        users: doc.users,
+    }, { lineWidth: -1, noRefs: true });
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

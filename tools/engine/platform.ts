@@ -92,7 +92,7 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
         // The API server reaches simulated pod IPs (the metrics endpoint's namespaces) over the lab bridge.
         server.routeOnLink(CLUSTER_CIDR);
         const facts = { k3sVersion, kubernetesVersion: "v1.34.4" };
-        const files = standinFiles(cp.kubeconfig("https://127.0.0.1:6443"), cp.kubeconfig("https://127.0.0.1:6443", cp.node), facts);
+        const files = standinFiles(cp.kubeconfig("https://127.0.0.1:6443"), cp.kubeconfig("https://127.0.0.1:6443", cp.node, "json"), facts);
         for (const h of hosts) {
             for (const [rel, f] of Object.entries(files)) {
                 h.putFile(rel, f.content, f.mode);

@@ -236,10 +236,10 @@ export function errorsOf(r: CliResult): string[] {
     return r.events.filter((e) => e.diagnosticEvent?.severity === "error").map((e) => e.diagnosticEvent!.message);
 }
 
-/** The human summary lines of a preview/up (the "Resources:" block), for the log. */
+/** The human summary lines of a preview/up (the last "Resources:" block: the up's, after its preview), for the log. */
 export function summaryLines(stdout: string): string {
     const out = stdout.split("\n");
-    const i = out.findIndex((l) => /^Resources:/.test(l));
+    const i = out.map((l) => /^Resources:/.test(l)).lastIndexOf(true);
     if (i < 0) {
         return "";
     }

@@ -265,6 +265,21 @@ function scan(secrets: Secrets, texts: { name: string; text: string }[]): string
     return [...new Set(hits)];
 }
 
+/** Scans the state export, the CLI outputs since `from`, and the hosts', the CLI's and the control plane's logs. */
+function secretsScan(secrets: Secrets, exportText: string, p: Platform, home: string, from: number): void {
+    const outputs = transcript.slice(from);
+    const texts = [
+        { name: "pulumi stack export", text: exportText },
+        ...outputs.map((t, i) => ({ name: `CLI output #${i + 1} (${t.split("\n")[0].slice(0, 80)})`, text: t })),
+        ...logFiles(p.hosts, [path.join(home, ".pulumi"), p.cp.logDir]).map((f) => ({ name: f, text: fs.readFileSync(f, "utf8") })),
+    ];
+    const hits = scan(secrets, texts);
+    check(hits.length === 0, `plaintext secrets found:\n${hits.join("\n")}`);
+    const kinds = [...new Set([...secrets.values.keys()].map((k) => k.replace(/^state secret .*/, "secrets in the state").replace(/ \(.*\)$/, "")))];
+    console.log(`      ${secrets.values.size} secret values (${kinds.join(", ")}) absent from the state export, ${outputs.length} CLI outputs ` +
+        `and ${texts.length - 1 - outputs.length} log files`);
+}
+
 function harvestSettings() {
     return { format: "parquet", mode: "auto", marginSeconds: 30 };
 }
@@ -300,6 +315,7 @@ export async function devScenario(ctx: ScenarioContext): Promise<void> {
         };
         writeStackFile(prog, "dev", config);
         const kube = p.cp.kube;
+        const transcriptFrom = transcript.length;
 
         let created = 0;
         const upOk = await test("dev: npm run up -- --yes creates every resource, as a user who never logged in", async () => {
@@ -445,15 +461,7 @@ export async function devScenario(ctx: ScenarioContext): Promise<void> {
         });
         void destroyOk;
         await testAfter(secrets !== undefined, "collecting the dev stack's secrets", "dev: secrets — pulumi stack export and every log of the run hold no plaintext secret", () => {
-            const texts = [
-                { name: "pulumi stack export", text: exportText },
-                ...transcript.map((t, i) => ({ name: `CLI output #${i + 1} (${t.split("\n")[0].slice(0, 80)})`, text: t })),
-                ...logFiles([host], [path.join(home, ".pulumi"), platform.cp.logDir]).map((f) => ({ name: f, text: fs.readFileSync(f, "utf8") })),
-            ];
-            const hits = scan(secrets!, texts);
-            check(hits.length === 0, `plaintext secrets found:\n${hits.join("\n")}`);
-            console.log(`      ${secrets!.values.size} secret values (${[...new Set([...secrets!.values.keys()].map((k) => k.replace(/^state secret .*/, "secrets in the state").replace(/ \(.*\)$/, "")))].join(", ")}) ` +
-                `absent from the state export, ${transcript.length} CLI outputs and ${texts.length - 1 - transcript.length} log files`);
+            secretsScan(secrets!, exportText, platform, home, transcriptFrom);
         });
         for (const e of [...platform.numaflow.events, ...(platform.metrics?.events ?? [])]) {
             console.log(`      ${e}`);
@@ -492,6 +500,7 @@ export async function clusterScenario(ctx: ScenarioContext): Promise<void> {
         fs.mkdirSync(home, { recursive: true });
         const s = localSession(ctx, home, prog);
         const kube = p.cp.kube;
+        const transcriptFrom = transcript.length;
         const hostEntry = (h: TestHost, extra: Obj = {}) => ({ name: h.name, address: h.address, port: h.port, user: h.user, hostKey: h.hostPublicKey, ...extra });
         const [control, worker, gpuHost] = p.hosts;
         const base = {
@@ -513,7 +522,8 @@ export async function clusterScenario(ctx: ScenarioContext): Promise<void> {
             }
         };
         const untouched = async (what: string, stack: string) => {
-            const state = await stateResources(s, stack);
+            // (a failed update records the Stack pseudo-resource itself)
+            const state = (await stateResources(s, stack)).filter((x) => x.type !== "pulumi:pulumi:Stack");
             check(state.length === 0, `${what}: the state holds ${state.length} resources (${state.map((x) => x.type).slice(0, 5).join(", ")})`);
             const left = await leftovers(kube);
             check(left.length === 0, `${what}: objects in the control plane:\n${left.join("\n")}`);
@@ -571,6 +581,16 @@ export async function clusterScenario(ctx: ScenarioContext): Promise<void> {
                 console.log(`      ${n}`);
             }
         });
+        let secrets: Secrets | undefined;
+        let exportText = "";
+        if (upOk) {
+            try {
+                secrets = await collectSecrets(s, "cluster", platform, kube);
+                exportText = (await s.pulumi(["stack", "export", "--stack", "cluster"])).stdout;
+            } catch (e) {
+                console.log(`      (collecting the cluster stack's secrets failed: ${(e as Error).message})`);
+            }
+        }
         await testAfter(upOk, "the cluster up", "cluster: npm run destroy -- --stack cluster --yes leaves no object of ours and clean hosts", async () => {
             const r = await s.npm("destroy", ["--stack", "cluster", "--yes"]);
             console.log(indent(summaryLines(r.stdout) || tailText(outputOf(r), 30), 6));
@@ -581,6 +601,9 @@ export async function clusterScenario(ctx: ScenarioContext): Promise<void> {
                 const written = programWrites(h, platform.baseline.get(h.name)!);
                 check(written.length === 0, `left on host ${h.name}: ${written.join(", ")}`);
             }
+        });
+        await testAfter(secrets !== undefined, "collecting the cluster stack's secrets", "cluster: secrets — pulumi stack export and every log of the run hold no plaintext secret (hosts' SSH keys, k3s token, passwords, kubeconfig)", () => {
+            secretsScan(secrets!, exportText, platform, home, transcriptFrom);
         });
         for (const e of platform.numaflow.events) {
             console.log(`      ${e}`);
