@@ -1,11 +1,11 @@
 import * as assert from "node:assert/strict";
 import { checkValue } from "../../model/check";
-import { controlLoopsSettingsProblems } from "../../components/controllers";
+import { type ControlLoopsContext, controlLoopsSettingsProblems } from "../../components/controllers";
 import { ControllersRoot, loopSettings } from "./loop-settings";
 
-const baseline = { aps: { enabled: true, deploy: "baseline" as const } };
-const pipeline = { aps: { enabled: true, deploy: "pipeline" as const } };
-const messages = (value: Record<string, unknown>, context = pipeline) => controlLoopsSettingsProblems(loopSettings(value), context).map((p) => p.message);
+const baseline: ControlLoopsContext = { aps: { enabled: true, deploy: "baseline" } };
+const pipeline: ControlLoopsContext = { aps: { enabled: true, deploy: "pipeline" } };
+const messages = (value: Record<string, unknown>, context: ControlLoopsContext = pipeline) => controlLoopsSettingsProblems(loopSettings(value), context).map((p) => p.message);
 
 describe("controllers: loop settings", () => {
     it("defaults: every loop off; pd-replicas with the original's parameters; inplace-resize within 500m–4 CPU", () => {
