@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import type { LoopConfig } from "../../controllers/runtime/config";
 import { CONFIG_PATH } from "../../controllers/runtime/config";
-import { METRICS_PORT } from "../../controllers/runtime/metric-names";
+import { LOOPS_POD_MONITOR, METRICS_PORT } from "../../controllers/runtime/metric-names";
 import { MONITORING_NAMESPACE } from "../monitoring/monitors";
 
 type Obj = Record<string, any>;
@@ -15,8 +15,7 @@ type Obj = Record<string, any>;
 export const CODE_DIR = CONFIG_PATH.slice(0, CONFIG_PATH.lastIndexOf("/"));
 export const BUNDLE_FILE = "loop.js";
 export const CONFIG_FILE = CONFIG_PATH.slice(CONFIG_PATH.lastIndexOf("/") + 1);
-/** The PodMonitor scraping every loop's /metrics. */
-export const LOOPS_POD_MONITOR = "charon-control-loops";
+export { LOOPS_POD_MONITOR };
 /** uid/gid of the `node` user in the official Node images. */
 export const NODE_USER_ID = 1000;
 

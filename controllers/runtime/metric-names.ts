@@ -40,5 +40,8 @@ export const CONTROLLER_METRICS = {
 /** Every exported metric name (what the monitoring catalogue lists for the loops' PodMonitor). */
 export const CONTROLLER_METRIC_NAMES: readonly string[] = Object.values(CONTROLLER_METRICS);
 
+/** The PodMonitor (in the monitoring namespace) that scrapes every loop's /metrics. */
+export const LOOPS_POD_MONITOR = "charon-control-loops";
+
 /** Container port name and number of each loop's /metrics endpoint. */
 export const METRICS_PORT = { name: "metrics", containerPort: 9464 } as const;
