@@ -5,10 +5,10 @@ import { ControlLoops } from "../../components/controllers";
 import { controlLoopImage } from "../../components/versions";
 import { parseLoopConfig } from "../../controllers/runtime/config";
 import { toPromQL } from "../../controllers/runtime/queries";
-import { ApsBaseline, ApsPtychoNN } from "../../workflows/aps";
 import { validateResource } from "../helpers/kube-schema";
 import { type ProgramRun, runComponents } from "../helpers/pulumi-mocks";
 import { loopSettings } from "./loop-settings";
+import { baselineWorkflow, pipelineWorkflow } from "./workflow-fixtures";
 
 const REPO = path.resolve(__dirname, "..", "..");
 const QUERY_URL = "http://mimir-gateway.monitoring.svc.cluster.local:80/prometheus";
@@ -36,7 +36,7 @@ function loopObjects(run: ProgramRun, loop: string) {
 describe("controllers: ControlLoops under the mock runtime", () => {
     it("pd-replicas on the baseline: exactly get+patch on that Deployment's scale subresource, the bundle and config in a ConfigMap, the pinned Node image", async () => {
         const run = await runComponents(() => {
-            const baseline = new ApsBaseline("aps-baseline", { namespace: "default" });
+            const baseline = baselineWorkflow();
             return new ControlLoops("loops", {
                 settings: loopSettings({ pdReplicas: { enabled: true } }), namespace: "default",
                 metricsQueryUrl: QUERY_URL, metricsTenant: "charon", workflow: baseline, scrapeInterval: "2s", projectDir: REPO,
@@ -109,7 +109,7 @@ describe("controllers: ControlLoops under the mock runtime", () => {
             }],
         });
         const run = await runComponents(() => {
-            const pipeline = new ApsPtychoNN("aps", { namespace: "default" });
+            const pipeline = pipelineWorkflow();
             return new ControlLoops("loops", {
                 settings, namespace: "default", metricsQueryUrl: QUERY_URL, metricsTenant: "charon", workflow: pipeline, projectDir: REPO,
             });
@@ -147,7 +147,7 @@ describe("controllers: ControlLoops under the mock runtime", () => {
     it("refuses a loop whose workflow is not deployed, and a custom file without decide, naming the setting", async () => {
         await assert.rejects(runComponents(() => new ControlLoops("loops", {
             settings: loopSettings({ inplaceResize: { enabled: true } }), namespace: "default", metricsQueryUrl: QUERY_URL, metricsTenant: "charon",
-            workflow: new ApsBaseline("aps-baseline", {}),
+            workflow: baselineWorkflow(),
         })), /charon:controllers\.inplaceResize\.enabled is true but the deployed workflow is baseline/);
         await assert.rejects(runComponents(() => new ControlLoops("loops", {
             settings: loopSettings({ custom: [{ name: "x", file: "controllers/runtime/types.ts", target: { kind: "deployment", name: "consumer" }, maxReplicas: 2 }] }),

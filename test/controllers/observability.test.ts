@@ -1,6 +1,7 @@
 import * as assert from "node:assert/strict";
 import * as path from "node:path";
-import { catalogueIndex, parsePromQL } from "../../components/monitoring";
+import { catalogueIndex } from "../../components/monitoring";
+import { metricNames } from "../helpers/promql";
 import { LOOPS_POD_MONITOR } from "../../components/controllers/control-loops-objects";
 import { CONTROLLER_METRIC_NAMES } from "../../controllers/runtime/metric-names";
 import { dashboardQueries, loadDashboards } from "../../workflows/dashboards";
@@ -24,7 +25,7 @@ describe("controllers: what a harvested experiment and the dashboard show of the
         const rowIndex = d.panels.findIndex((p: any) => p.type === "row" && p.title === "Resource controllers");
         assert.ok(rowIndex >= 0);
         const panels = d.panels.slice(rowIndex + 1);
-        const used = new Set(dashboardQueries({ panels }).flatMap((q) => parsePromQL(q.expr).metrics));
+        const used = new Set(dashboardQueries({ panels }).flatMap((q) => metricNames(q.expr)));
         for (const m of ["charon_controller_target_replicas", "charon_controller_desired_replicas", "charon_controller_pod_cpu_millicores",
             "charon_controller_desired_cpu_millicores", "charon_controller_signal", "charon_controller_observation", "charon_controller_actions_total",
             "charon_controller_errors_total", "charon_controller_dry_run"]) {

@@ -7,10 +7,10 @@ import * as assert from "node:assert/strict";
 import * as path from "node:path";
 import { ControlLoops } from "../../components/controllers";
 import { policies } from "../../policies/rules";
-import { ApsBaseline, ApsPtychoNN } from "../../workflows/aps";
 import { type FakeResource, runPolicies } from "../policies/harness";
 import { runComponents } from "../helpers/pulumi-mocks";
 import { loopSettings } from "./loop-settings";
+import { baselineWorkflow, pipelineWorkflow } from "./workflow-fixtures";
 
 const REPO = path.resolve(__dirname, "..", "..");
 
@@ -18,7 +18,7 @@ describe("controllers: the policy pack over the control loops", () => {
     for (const workflow of ["baseline", "pipeline"] as const) {
         it(`no violation with the ${workflow} and its loop on (dry-run and live)`, async () => {
             const run = await runComponents(() => {
-                const w = workflow === "baseline" ? new ApsBaseline("aps-baseline", {}) : new ApsPtychoNN("aps", {});
+                const w = workflow === "baseline" ? baselineWorkflow() : pipelineWorkflow();
                 return new ControlLoops("loops", {
                     settings: loopSettings(workflow === "baseline" ? { pdReplicas: { enabled: true, dryRun: true } } : { inplaceResize: { enabled: true } }),
                     namespace: "default", metricsQueryUrl: "http://mimir-gateway.monitoring.svc.cluster.local:80/prometheus", metricsTenant: "charon",

@@ -17,6 +17,9 @@ import { formatCpu, formatMemory } from "../../controllers/runtime/quantity";
 import { observationQueryProblems, toPromQL } from "../../controllers/runtime/queries";
 import { Registry } from "../../controllers/runtime/registry";
 import type { PodState } from "../../controllers/runtime/types";
+import { inplaceResizeQueries } from "../../controllers/inplace-resize/queries";
+import { pdReplicasQueries } from "../../controllers/pd-replicas/queries";
+import { metricNames, prometheusErrors } from "../helpers/promql";
 
 const pod = (o: Partial<PodState>): PodState => ({ name: "p", phase: "Running", resizing: false, sidecar: false, ...o });
 
@@ -29,6 +32,16 @@ describe("controllers: runtime pieces", () => {
             'metric "1bad" is not a metric name', 'fn "max" is not last or rate', 'aggregate "median" is not sum, max, min or avg',
             '"not-ok" is not a label name', 'window "0s" is not a duration such as 5s or 1m',
         ]);
+    });
+
+    it("the built-in loops' queries are PromQL that Prometheus itself accepts, reading the metrics they name", () => {
+        const queries = [
+            ...Object.values(pdReplicasQueries({ namespace: "default", deployment: "consumer", window: "5s" })),
+            ...Object.values(inplaceResizeQueries({ namespace: "default", pipeline: "ptychography", vertex: "cat", container: "udf", window: "1m" })),
+        ];
+        const exprs = queries.map(toPromQL);
+        assert.deepEqual(prometheusErrors(exprs), exprs.map(() => undefined));
+        assert.deepEqual(exprs.map(metricNames), queries.map((q) => [q.metric, ...(q.dividedBy ? [q.dividedBy.metric] : [])].sort()));
     });
 
     it("rate() extrapolation: exact inside the threshold, half an interval beyond it, never below the counter's zero", () => {
