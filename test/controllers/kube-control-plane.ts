@@ -4,7 +4,8 @@
  * and service-account token signing. No kubelet: tests play it themselves (announced where they do). Written as a
  * self-contained harness so it can move onto the engine tier's shared one; teardown always runs.
  *
- * Binaries are looked up in $CHARON_KUBE_BIN_DIR, then on PATH; `findControlPlaneBinaries` says what is missing.
+ * Binaries are looked up in $CHARON_KUBE_BIN_DIR, then on PATH, then in the engine tier's build cache
+ * ($CHARON_ENGINE_CACHE or ~/.cache/charon-engine, <key>/bin); `findControlPlaneBinaries` says what is missing.
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import * as fs from "node:fs";
@@ -22,7 +23,9 @@ export interface ControlPlaneBinaries {
 
 /** The binaries, or a sentence naming the missing ones and where they were looked for. */
 export function findControlPlaneBinaries(env: NodeJS.ProcessEnv = process.env): ControlPlaneBinaries | string {
-    const dirs = [env.CHARON_KUBE_BIN_DIR, ...(env.PATH ?? "").split(path.delimiter)].filter((d): d is string => d !== undefined && d !== "");
+    const engineCache = env.CHARON_ENGINE_CACHE ?? path.join(os.homedir(), ".cache", "charon-engine");
+    const engineBins = fs.existsSync(engineCache) ? fs.readdirSync(engineCache).map((k) => path.join(engineCache, k, "bin")) : [];
+    const dirs = [env.CHARON_KUBE_BIN_DIR, ...(env.PATH ?? "").split(path.delimiter), ...engineBins].filter((d): d is string => d !== undefined && d !== "");
     const find = (name: string) => dirs.map((d) => path.join(d, name)).find((p) => {
         try {
             fs.accessSync(p, fs.constants.X_OK);
@@ -35,7 +38,7 @@ export function findControlPlaneBinaries(env: NodeJS.ProcessEnv = process.env): 
     const kubeApiserver = find("kube-apiserver");
     if (etcd === undefined || kubeApiserver === undefined) {
         const missing = [etcd ? undefined : "etcd", kubeApiserver ? undefined : "kube-apiserver"].filter(Boolean).join(" and ");
-        return `${missing} not found in $CHARON_KUBE_BIN_DIR or PATH (the engine tier builds them: see tools/engine/README.md)`;
+        return `${missing} not found in $CHARON_KUBE_BIN_DIR, PATH or ${engineCache}/*/bin (the engine tier builds them: see tools/engine/README.md)`;
     }
     return { etcd, kubeApiserver };
 }
