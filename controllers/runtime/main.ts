@@ -51,7 +51,8 @@ export async function runMain(decide: Decide<any, any>, configPath: string = pro
     let kube: KubeClient;
     try {
         config = parseLoopConfig(fs.readFileSync(configPath, "utf8"), configPath);
-        kube = new KubeClient(inClusterCredentials());
+        // CHARON_SERVICE_ACCOUNT_DIR: run a bundle outside a pod against a cluster (debugging, tests).
+        kube = new KubeClient(inClusterCredentials(process.env.CHARON_SERVICE_ACCOUNT_DIR || undefined));
     } catch (e) {
         console.error((e as Error).message);
         process.exit(2);

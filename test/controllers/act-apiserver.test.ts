@@ -7,6 +7,12 @@
  * running container's status reporting its resources), patching the pod's status subresource as a stand-in.
  */
 import * as assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
 import { act } from "../../controllers/runtime/act";
 import type { LoopConfig } from "../../controllers/runtime/config";
 import { KubeClient, KubeError, type PodObject } from "../../controllers/runtime/kube-client";
@@ -16,7 +22,11 @@ import type { Decide, Limits, Sample } from "../../controllers/runtime/types";
 import { decide as pdDecide } from "../../controllers/pd-replicas/decide";
 import { decide as resizeDecide } from "../../controllers/inplace-resize/decide";
 import { vertexPodSelector } from "../../controllers/inplace-resize/queries";
-import { loopRbacRules } from "../../components/controllers/control-loops-objects";
+import { loopConfigJson, loopRbacRules } from "../../components/controllers/control-loops-objects";
+import { bundleLoop } from "../../components/controllers/control-loops-bundle";
+import { BUILT_IN_DECIDE } from "../../components/controllers/control-loops-config";
+import { pdReplicasQueries } from "../../controllers/pd-replicas/queries";
+import { freePort } from "../helpers/prometheus";
 import { type ControlPlane, findControlPlaneBinaries, startControlPlane } from "./kube-control-plane";
 
 const NS = "loops-test";
@@ -214,6 +224,73 @@ describe("controllers: act against a real kube-apiserver", function () {
             await assert.rejects(kube.scaleDeployment(NS, "consumer", 2), (e: unknown) => e instanceof KubeError && e.status === 403);
         } finally {
             kube.close();
+        }
+    });
+
+    it("the bundle the ConfigMap carries, run by node as its pod would: ticks, scales the Deployment, serves its metrics, stops on SIGTERM", async () => {
+        // Mimir stand-in: answers the loop's two instant queries (900 frames queued, 100 fps), records the tenant.
+        const tenants: (string | undefined)[] = [];
+        const mimir = http.createServer((req, res) => {
+            let body = "";
+            req.on("data", (c) => (body += c));
+            req.on("end", () => {
+                tenants.push(req.headers["x-scope-orgid"] as string | undefined);
+                const value = new URLSearchParams(body).get("query")!.includes("pvapy_frame_queued") ? "900" : "100";
+                res.writeHead(200, { "Content-Type": "application/json" });
+                res.end(JSON.stringify({ status: "success", data: { resultType: "vector", result: [{ metric: {}, value: [Date.now() / 1000, value] }] } }));
+            });
+        });
+        await new Promise<void>((r) => mimir.listen(0, "127.0.0.1", r));
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "loop-pod-"));
+        let child: ChildProcess | undefined;
+        try {
+            const bundle = bundleLoop(BUILT_IN_DECIDE["pd-replicas"], "charon:controllers.pdReplicas");
+            fs.writeFileSync(path.join(dir, "loop.js"), bundle.code);
+            const port = await freePort();
+            const config: LoopConfig = {
+                name: "pd-replicas", kind: "pd-replicas", periodMs: 1000, minIntervalMs: 0, dryRun: false,
+                metrics: { url: `http://127.0.0.1:${(mimir.address() as AddressInfo).port}/prometheus`, tenant: "charon" },
+                target: pdTarget, queries: pdReplicasQueries({ namespace: NS, deployment: "consumer", window: "5s" }),
+                limits: { minReplicas: 1, maxReplicas: 5 }, params: pdParams, port,
+            };
+            fs.writeFileSync(path.join(dir, "config.json"), loopConfigJson(config));
+            // The pod's service account mount: its token and the cluster CA.
+            const sa = path.join(dir, "serviceaccount");
+            fs.mkdirSync(sa);
+            fs.writeFileSync(path.join(sa, "token"), tokens["pd-replicas"]);
+            fs.writeFileSync(path.join(sa, "ca.crt"), cp.ca);
+            const apiPort = new URL(cp.server).port;
+            let logs = "";
+            child = spawn(process.execPath, [path.join(dir, "loop.js")], {
+                env: { PATH: process.env.PATH, CHARON_LOOP_CONFIG: path.join(dir, "config.json"), CHARON_SERVICE_ACCOUNT_DIR: sa, KUBERNETES_SERVICE_HOST: "127.0.0.1", KUBERNETES_SERVICE_PORT: apiPort },
+                stdio: ["ignore", "pipe", "pipe"],
+            });
+            child.stdout!.on("data", (d) => (logs += d));
+            child.stderr!.on("data", (d) => (logs += d));
+            const deadline = Date.now() + 30_000;
+            while (await replicasOf("consumer") !== 5) {
+                assert.ok(Date.now() < deadline && child.exitCode === null, `the loop did not scale to 5:\n${logs}`);
+                await new Promise((r) => setTimeout(r, 250));
+            }
+            const metrics = await new Promise<string>((resolve, reject) => http.get(`http://127.0.0.1:${port}/metrics`, (res) => {
+                let b = "";
+                res.on("data", (c) => (b += c));
+                res.on("end", () => resolve(b));
+            }).on("error", reject));
+            assert.match(metrics, /charon_controller_actions_total\{controller="pd-replicas",kind="scale",outcome="applied",reason="clamped"\} 1/);
+            assert.match(metrics, /charon_controller_signal\{controller="pd-replicas",signal="queued"\} 900/);
+            assert.ok(tenants.length >= 2 && tenants.every((t) => t === "charon"), "every query carries the tenant");
+            const first = JSON.parse(logs.split("\n")[0]);
+            assert.deepEqual([first.controller, first.target, first.periodMs], ["pd-replicas", "deployment/consumer", 1000]);
+            const exited = new Promise<number | null>((r) => child!.once("exit", (code) => r(code)));
+            child.kill("SIGTERM");
+            assert.equal(await exited, 0, logs);
+        } finally {
+            if (child && child.exitCode === null) {
+                child.kill("SIGKILL");
+            }
+            mimir.close();
+            fs.rmSync(dir, { recursive: true, force: true });
         }
     });
 });
