@@ -19,6 +19,7 @@ import { Registry } from "../../controllers/runtime/registry";
 import type { PodState } from "../../controllers/runtime/types";
 import { inplaceResizeQueries } from "../../controllers/inplace-resize/queries";
 import { pdReplicasQueries } from "../../controllers/pd-replicas/queries";
+import { decide as queueProportional } from "../../controllers/examples/queue-proportional";
 import { metricNames, prometheusErrors } from "../helpers/promql";
 
 const pod = (o: Partial<PodState>): PodState => ({ name: "p", phase: "Running", resizing: false, sidecar: false, ...o });
@@ -42,6 +43,15 @@ describe("controllers: runtime pieces", () => {
         const exprs = queries.map(toPromQL);
         assert.deepEqual(prometheusErrors(exprs), exprs.map(() => undefined));
         assert.deepEqual(exprs.map(metricNames), queries.map((q) => [q.metric, ...(q.dividedBy ? [q.dividedBy.metric] : [])].sort()));
+    });
+
+    it("the README's example controller: grows to the backlog at once, shrinks one replica at a time", () => {
+        const at = (queued: number, replicas: number) => queueProportional({ time: 0, metrics: { queued: [{ labels: {}, value: queued }] },
+            target: { kind: "deployment", namespace: "d", name: "consumer", replicas } }, undefined, { framesPerReplica: 150 });
+        assert.deepEqual(at(450, 1).actions, [{ kind: "scale", replicas: 3 }]);
+        assert.deepEqual(at(0, 3).actions, [{ kind: "scale", replicas: 2 }]);
+        assert.deepEqual(at(0, 1).actions, [{ kind: "scale", replicas: 1 }]);
+        assert.deepEqual(at(451, 2).signals, { queued: 451, wanted: 4 });
     });
 
     it("rate() extrapolation: exact inside the threshold, half an interval beyond it, never below the counter's zero", () => {
