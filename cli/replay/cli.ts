@@ -13,10 +13,10 @@ import { plannedLoops } from "../../components/controllers/control-loops-config"
 import type { ControlLoopsSettings } from "../../components/controllers/loops-settings";
 import { consumerDeployment } from "../../workflows/aps/baseline";
 import { PIPELINE_NAME } from "../../workflows/aps/constants";
-import { seriesStore } from "../runtime/evaluate";
-import { cpuMillis, memoryBytes } from "../runtime/quantity";
-import { queryMetrics } from "../runtime/queries";
-import type { Decide } from "../runtime/types";
+import { seriesStore } from "../../controllers/runtime/evaluate";
+import { cpuMillis, memoryBytes } from "../../controllers/runtime/quantity";
+import { queryMetrics } from "../../controllers/runtime/queries";
+import type { Decide } from "../../controllers/runtime/types";
 import { readRun } from "./read-harvest";
 import { replay } from "./replay";
 import { renderCsv, renderText, replayTable, summary } from "./table";
