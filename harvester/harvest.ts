@@ -19,6 +19,7 @@ import type { QueryRun } from "./modes/context";
 import { runRange } from "./modes/range";
 import { RemoteReadUnavailable, runRawInstant, runRawRemoteRead } from "./modes/raw";
 import { PartWriter } from "./parts";
+import { toolVersion } from "./root";
 import type { HarvestEvent } from "./progress";
 import { parseSelector } from "./selector";
 import { formatDuration, isoUtc, promSeconds } from "./time";
@@ -87,14 +88,7 @@ export class EndpointError extends Error {
     }
 }
 
-export function toolVersion(): string {
-    try {
-        const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "package.json"), "utf8")) as { version?: string };
-        return pkg.version ?? "0.0.0";
-    } catch {
-        return "0.0.0";
-    }
-}
+export { toolVersion };
 
 interface Planned {
     index: number;

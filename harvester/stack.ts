@@ -8,6 +8,7 @@ import * as path from "node:path";
 import * as yaml from "js-yaml";
 import type { Endpoint } from "./http";
 import { parseKubeconfig, serviceProxyEndpoint } from "./kube";
+import { REPO_ROOT } from "./root";
 
 export interface ExperimentOutput {
     window: { start: string; end: string };
@@ -26,8 +27,7 @@ export interface StackOutputs {
 /** Reads a stack's outputs (name → value). */
 export type StackOutputsReader = (stackName: string, workDir: string) => Promise<Record<string, unknown>>;
 
-/** The project root, where Pulumi.yaml lives. */
-export const REPO_ROOT = path.resolve(__dirname, "..");
+export { REPO_ROOT };
 
 /** The real reader: Pulumi's automation API on the local workspace. */
 export const pulumiStackOutputs: StackOutputsReader = async (stackName, workDir) => {

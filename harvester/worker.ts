@@ -1,0 +1,2 @@
+/** Worker-thread entry (filled in with the decode/encode work). */
+export {};
