@@ -261,6 +261,14 @@ export class HttpClient {
         return this.withRetries(() => this.once("POST", path, body, headers, stats), stats, onRetry);
     }
 
+    /** postForm whose body is turned into a value inside the retry loop (`parse` may throw retryable errors). */
+    postFormParsed<T>(path: string, params: Record<string, string>, stats: RequestStats,
+        onRetry: ((err: unknown, delayMs: number) => void) | undefined, parse: (body: Buffer) => T): Promise<T> {
+        const body = Buffer.from(new URLSearchParams(params).toString());
+        const headers = { "Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json" };
+        return this.withRetries(async () => parse((await this.once("POST", path, body, headers, stats)).body), stats, onRetry);
+    }
+
     /** GET with query parameters and retries. */
     get(path: string, params: URLSearchParams, stats: RequestStats): Promise<RawResponse> {
         return this.withRetries(() => this.once("GET", path, undefined, { Accept: "application/json" }, stats, params), stats);
@@ -288,4 +296,40 @@ export class HttpClient {
         }
         return { res, finish: done };
     }
+}
+
+/** Everything a client is built from: plain data, so a worker thread can build its own. */
+export interface ClientOptions {
+    endpoint: Endpoint | string;
+    /** Sent as X-Scope-OrgID (Mimir, Cortex). */
+    tenant?: string;
+    timeoutMs?: number;
+    retries?: number;
+    backoffMs?: number;
+    maxBodyBytes?: number;
+    /** Requests in flight at once through this client. */
+    concurrency?: number;
+}
+
+/** Builds the client for an endpoint, adding the tenant header. Throws on an unusable URL. */
+export function makeHttpClient(o: ClientOptions): HttpClient {
+    const ep: Endpoint = typeof o.endpoint === "string" ? { url: o.endpoint } : o.endpoint;
+    const headers = { ...(ep.headers ?? {}) };
+    if (o.tenant !== undefined) {
+        headers["X-Scope-OrgID"] = o.tenant;
+    }
+    return new HttpClient({ ...ep, headers }, {
+        timeoutMs: o.timeoutMs, retries: o.retries, backoffMs: o.backoffMs, maxBodyBytes: o.maxBodyBytes,
+        maxSockets: (o.concurrency ?? 4) + 2,
+    });
+}
+
+/** The options with TLS material as strings (Buffers do not survive being posted to a worker as Buffers). */
+export function portableClientOptions(o: ClientOptions): ClientOptions {
+    if (typeof o.endpoint === "string" || o.endpoint.tls === undefined) {
+        return { ...o };
+    }
+    const t = o.endpoint.tls;
+    const str = (v: string | Buffer | undefined): string | undefined => (v === undefined ? undefined : v.toString());
+    return { ...o, endpoint: { ...o.endpoint, tls: { ...t, ca: str(t.ca), cert: str(t.cert), key: str(t.key) } } };
 }

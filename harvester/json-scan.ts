@@ -41,6 +41,9 @@ const COLON = 0x3a;
 
 class ScanError extends Error {}
 
+/** The body ended in the middle of the JSON (a response cut short): worth fetching again. */
+export class TruncatedJsonError extends ScanError {}
+
 class Scanner {
     i = 0;
     ts = new Float64Array(1024);
@@ -51,6 +54,9 @@ class Scanner {
     constructor(readonly b: Buffer) {}
 
     fail(what: string): never {
+        if (this.i >= this.b.length) {
+            throw new TruncatedJsonError(`malformed response JSON: the body ends at byte ${this.b.length} (${what})`);
+        }
         const near = this.b.toString("utf8", Math.max(0, this.i - 20), Math.min(this.b.length, this.i + 20));
         throw new ScanError(`malformed response JSON at byte ${this.i}: ${what} (near ${JSON.stringify(near)})`);
     }
@@ -87,6 +93,7 @@ class Scanner {
                 this.escaped = true;
                 i += 2;
             } else if (c === undefined) {
+                this.i = i;
                 this.fail("unterminated string");
             } else {
                 i++;
@@ -194,6 +201,7 @@ class Scanner {
             c = b[++i];
         }
         if (i === digitsStart) {
+            this.i = i;
             this.fail("expected a timestamp");
         }
         let ms = int * 1000;
@@ -270,6 +278,7 @@ class Scanner {
         // Slow path: special values, exponents, long mantissas.
         while (c !== Q) {
             if (c === undefined) {
+                this.i = i;
                 this.fail("unterminated sample value");
             }
             c = b[++i];

@@ -5,12 +5,12 @@
  * so boundary samples appear exactly once whatever the server's range-selector closedness (2.x vs 3.x).
  */
 import { BodyTooLargeError } from "../http";
-import { scanResponse } from "../json-scan";
+import type { ScanResult } from "../json-scan";
 import { nextRawSlice, planRawSlices } from "../planner";
 import { RemoteReadUnavailable, remoteRead } from "../remote-read/client";
 import type { Selector } from "../selector";
 import { promSeconds } from "../time";
-import { type QueryRun, isTooManySamples } from "./context";
+import { type QueryRun, fetchScanned, isTooManySamples } from "./context";
 
 /** Remote read slice length: long enough to amortise requests, short enough for Mimir's per-query limits. */
 export const REMOTE_READ_SLICE_MS = 12 * 3600 * 1000;
@@ -51,21 +51,15 @@ export async function runRawInstant(run: QueryRun, selectorText: string): Promis
             return;
         }
         const span = slice.upper - slice.lowerExclusive;
-        let body: Buffer;
+        let res: ScanResult;
         try {
-            body = (await run.client.postForm("api/v1/query", {
-                query: `${selectorText.trim()}[${span}ms]`, time: promSeconds(slice.upper),
-            }, run.stats, run.onRetry)).body;
+            res = await fetchScanned(run, "api/v1/query", { query: `${selectorText.trim()}[${span}ms]`, time: promSeconds(slice.upper) });
         } catch (err) {
             if ((err instanceof BodyTooLargeError || isTooManySamples(err)) && span > INSTANT_MIN_SLICE_MS) {
                 sliceMs = Math.max(INSTANT_MIN_SLICE_MS, Math.floor(span / 2));
                 continue;
             }
             throw err;
-        }
-        const res = scanResponse(body);
-        if (res.status !== "success") {
-            throw new Error(`${res.errorType ?? "error"}: ${res.error ?? "query failed"}`);
         }
         let n = 0;
         for (const s of res.series) {

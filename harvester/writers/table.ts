@@ -3,7 +3,7 @@
  * any series (sorted; sparse where a series lacks the label). A label whose name collides with a fixed column is
  * written as `label_<name>`. Also the value formatting shared by the text formats.
  */
-import { PartReader, type Labels } from "../parts";
+import { type Labels, type PartBlock, PartReader } from "../parts";
 
 export const FIXED_COLUMNS = ["query", "metric", "timestamp", "value"] as const;
 
@@ -51,7 +51,7 @@ export function formatValue(v: number): string {
 }
 
 /** Calls back for every series of every query, in order; blocks are read lazily. */
-export function* seriesOf(input: TableInput): Generator<{ query: string; labels: Labels; reader: PartReader; blocks: { offset: number; count: number }[] }> {
+export function* seriesOf(input: TableInput): Generator<{ query: string; labels: Labels; reader: PartReader; blocks: PartBlock[] }> {
     for (const q of input.queries) {
         const reader = new PartReader(q.partPath);
         try {

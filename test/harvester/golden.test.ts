@@ -1,5 +1,6 @@
 /**
- * Byte identity of every output path (range/raw × CSV/Parquet, JSON, the instant-query fallback) on a
+ * Byte identity of every output path (range/raw × CSV/Parquet, JSON, the instant-query fallback), on the main
+ * thread and with worker threads, on a
  * deterministic data set, against digests captured from the harvester before its CPU work (issue 14): a change
  * that alters one byte of any output fails here. The data set is the integration fixture plus 40 series at 1 s
  * for 4 h (576,040 samples), so Parquet crosses a row-group boundary and range mode splits its requests.
@@ -88,8 +89,9 @@ describe("harvester outputs are byte-identical to the captured ones (all paths)"
         }
     });
 
-    for (const c of CASES) {
-        it(c.name, async () => {
+    // Each path on the main thread only and with worker threads fetching, decoding and rendering (same bytes).
+    for (const [c, workers] of CASES.flatMap((k) => [[k, 0], [k, 3]] as const)) {
+        it(`${c.name} (${workers === 0 ? "main thread only" : `${workers} worker threads`})`, async () => {
             const proxy = c.noRemoteRead === true
                 ? await startProxy({ target: () => prom.url, fault: (r) => (r.url.startsWith("/api/v1/read") ? { status: 404, body: "404 page not found" } : undefined) })
                 : undefined;
@@ -98,7 +100,7 @@ describe("harvester outputs are byte-identical to the captured ones (all paths)"
             try {
                 assert.equal(String(port).length, 5, "port masking assumes a 5-digit ephemeral port");
                 const output = path.join(dir, c.name);
-                const m = await harvest({ endpoint: url, start: T0, end: T_END, output, queries: [], ...c.options });
+                const m = await harvest({ endpoint: url, start: T0, end: T_END, output, queries: [], workers, ...c.options });
                 assert.equal(m.status, "complete");
                 const d = maskedDigest(output, [port]);
                 captured[c.name] = d;
