@@ -454,6 +454,7 @@ export async function harvest(o: HarvestOptions): Promise<Manifest> {
                 errors: manifest.queries.filter((q) => q.status === "failed")
                     .map((q) => ({ index: q.index, query: q.query, error: q.error ?? "" })),
                 labelColumns: labelColumns(ok.flatMap((q) => q.labels ?? [])),
+                instant,
                 metadata: {
                     "charon.harvest": JSON.stringify({
                         endpoint: manifest.endpoint, window: manifest.window, mode, step: manifest.step,

@@ -23,6 +23,8 @@ export interface TableInput {
     labelColumns: LabelColumn[];
     /** Free-form provenance stored where the format allows (Parquet key-value metadata). */
     metadata?: Record<string, string>;
+    /** An instant snapshot: JSON writes vectors (one `value` per series) like the API's instant queries. */
+    instant?: boolean;
 }
 
 export function labelColumns(names: Iterable<string>): LabelColumn[] {
