@@ -35,7 +35,9 @@ export class PartWriter {
     private len = 0;
     private readonly ids = new Map<string, number>();
     private readonly keys: string[] = [];
-    readonly labelNames = new Set<string>();
+    /** Label names per registered series (so a rollback forgets the names of series it drops). */
+    private readonly names: string[][] = [];
+    labelNames = new Set<string>();
     samples = 0;
 
     constructor(readonly path: string) {
@@ -57,9 +59,11 @@ export class PartWriter {
         if (id === undefined) {
             id = this.keys.length;
             const l = labels();
-            for (const k of Object.keys(l)) {
+            const names = Object.keys(l);
+            for (const k of names) {
                 this.labelNames.add(k);
             }
+            this.names.push(names);
             const json = Buffer.from(JSON.stringify(l), "utf8");
             this.header(KIND_SERIES, id, json.length, json.length);
             this.bytes(json);
@@ -106,8 +110,12 @@ export class PartWriter {
             this.flushed = m.offset;
         }
         this.samples = m.samples;
-        while (this.keys.length > m.series) {
-            this.ids.delete(this.keys.pop() as string);
+        if (this.keys.length > m.series) {
+            while (this.keys.length > m.series) {
+                this.ids.delete(this.keys.pop() as string);
+                this.names.pop();
+            }
+            this.labelNames = new Set(this.names.flat());
         }
     }
 
@@ -227,20 +235,30 @@ export class PartReader {
         }
     }
 
-    /** Reads one block's timestamps and values. */
+    private scratchTs = new Float64Array(0);
+    private scratchVs = new Float64Array(0);
+
+    /**
+     * Reads one block's timestamps and values into this reader's scratch columns: the arrays are valid until the
+     * next readBlock (every writer consumes a block before reading the next), so reading allocates nothing.
+     */
     readBlock(b: PartBlock): { ts: Float64Array; vs: Float64Array } {
-        const ts = new Float64Array(b.count);
-        const vs = new Float64Array(b.count);
+        if (this.scratchTs.length < b.count) {
+            this.scratchTs = new Float64Array(Math.max(b.count, 4096));
+            this.scratchVs = new Float64Array(Math.max(b.count, 4096));
+        }
+        const ts = this.scratchTs.subarray(0, b.count);
+        const vs = this.scratchVs.subarray(0, b.count);
         if (b.even === true) {
             const head = new Float64Array(2);
             readFully(this.fd, new Uint8Array(head.buffer), b.offset);
             for (let i = 0; i < b.count; i++) {
                 ts[i] = head[0] + i * head[1];
             }
-            readFully(this.fd, new Uint8Array(vs.buffer), b.offset + 16);
+            readFully(this.fd, new Uint8Array(vs.buffer, 0, b.count * 8), b.offset + 16);
         } else {
-            readFully(this.fd, new Uint8Array(ts.buffer), b.offset);
-            readFully(this.fd, new Uint8Array(vs.buffer), b.offset + b.count * 8);
+            readFully(this.fd, new Uint8Array(ts.buffer, 0, b.count * 8), b.offset);
+            readFully(this.fd, new Uint8Array(vs.buffer, 0, b.count * 8), b.offset + b.count * 8);
         }
         return { ts, vs };
     }

@@ -6,12 +6,9 @@ import { promSeconds } from "../time";
 import { type QueryRun, fetchScanned } from "./context";
 
 export async function runInstant(run: QueryRun): Promise<void> {
-    const res = await fetchScanned(run, "api/v1/query", { query: run.query, time: promSeconds(run.end) });
-    let n = 0;
-    for (const s of res.series) {
-        const id = run.part.seriesId(s.key, () => s.labels);
-        run.part.append(id, s.timestamps, s.values, s.timestamps.length);
-        n += s.timestamps.length;
-    }
-    run.onSamples(n);
+    const before = run.part.samples;
+    await fetchScanned(run, "api/v1/query", { query: run.query, time: promSeconds(run.end) }, (key, labels, ts, vs, count) => {
+        run.part.append(run.part.seriesId(key, labels), ts, vs, count);
+    });
+    run.onSamples(run.part.samples - before);
 }

@@ -25,9 +25,12 @@ export async function runRange(run: QueryRun, stepMs: number): Promise<void> {
             return;
         }
         let res: ScanResult;
+        const before = run.part.samples;
         try {
             res = await fetchScanned(run, "api/v1/query_range", {
                 query: run.query, start: promSeconds(r.start), end: promSeconds(r.end), step: promSeconds(stepMs),
+            }, (key, labels, ts, vs, count) => {
+                run.part.append(run.part.seriesId(key, labels), ts, vs, count);
             });
         } catch (err) {
             if ((err instanceof BodyTooLargeError || isTooManySamples(err)) && r.points > 1) {
@@ -36,13 +39,8 @@ export async function runRange(run: QueryRun, stepMs: number): Promise<void> {
             }
             throw err;
         }
-        let n = 0;
-        for (const s of res.series) {
-            const id = run.part.seriesId(s.key, () => s.labels);
-            run.part.append(id, s.timestamps, s.values, s.timestamps.length);
-            n += s.timestamps.length;
-        }
-        seriesSeen = Math.max(seriesSeen, res.series.length);
+        seriesSeen = Math.max(seriesSeen, res.seriesCount);
+        const n = run.part.samples - before;
         run.onSamples(n);
         from += r.points;
     }

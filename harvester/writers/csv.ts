@@ -123,21 +123,25 @@ function renderRows(buf: Uint8Array, pos: number, limit: number, ts: Float64Arra
     const headLen = head.length;
     const sufLen = suffix.length;
     const minuteAt = headLen - 17;
+    const room = limit - headLen - sufLen - 64;
     let minute = state.minute;
+    let minuteStart = minute * 60000;
+    let minuteEnd = minuteStart + 60000;
     let i = from;
     for (; i < n; i++) {
-        if (pos + headLen + sufLen + 64 > limit) {
+        if (pos > room) {
             break;
         }
         const t = ts[i];
-        const m = Math.floor(t / 60000);
-        if (m !== minute) {
-            minute = m;
-            head.write(new Date(m * 60000).toISOString().slice(0, 17), minuteAt, "latin1");
+        if (!(t >= minuteStart && t < minuteEnd)) {
+            minute = Math.floor(t / 60000);
+            minuteStart = minute * 60000;
+            minuteEnd = minuteStart + 60000;
+            head.write(new Date(minuteStart).toISOString().slice(0, 17), minuteAt, "latin1");
         }
         buf.set(head, pos);
         pos += headLen;
-        const r = t - m * 60000;
+        const r = t - minuteStart;
         const sec = Math.floor(r / 1000);
         const f = Math.round(r - sec * 1000) | 0;
         const s10 = ((sec | 0) / 10) | 0;
@@ -151,7 +155,9 @@ function renderRows(buf: Uint8Array, pos: number, limit: number, ts: Float64Arra
         buf[pos + 5] = 48 + (f - f10 * 10);
         buf[pos + 6] = 90;
         buf[pos + 7] = 0x2c;
-        pos = writeValue(buf, pos + 8, vs[i]);
+        const v = vs[i];
+        // Integers (counters) straight to digits; everything else through writeValue.
+        pos = v >= 1 && v <= 0x7fffffff && (v | 0) === v ? digits(buf, pos + 8, v) : writeValue(buf, pos + 8, v);
         buf.set(suffix, pos);
         pos += sufLen;
     }
