@@ -280,9 +280,267 @@ async function main(): Promise<void> {
     }
 }
 
-/** Hand-written pieces against the libraries (filled in below). */
-async function compareLibraries(_o: { url: string; queries: string[]; start: number; end: number; stepMs: number; reps: number; work: string }): Promise<void> {
-    console.log("(library comparisons not available in this version)");
+interface CompareInput { url: string; queries: string[]; start: number; end: number; stepMs: number; reps: number; work: string }
+
+/** CPU-seconds (user+sys of this process, threads included) and wall ms of `f`, best of `reps`. */
+async function cpuOf<T>(reps: number, f: () => Promise<T> | T): Promise<{ cpuS: number; ms: number; value: T }> {
+    let best: { cpuS: number; ms: number; value: T } | undefined;
+    for (let i = 0; i < reps; i++) {
+        const c0 = process.cpuUsage();
+        const t0 = performance.now();
+        const value = await f();
+        const ms = performance.now() - t0;
+        const c = process.cpuUsage(c0);
+        const cpuS = (c.user + c.system) / 1e6;
+        if (best === undefined || cpuS < best.cpuS) {
+            best = { cpuS, ms, value };
+        }
+    }
+    return best as { cpuS: number; ms: number; value: T };
+}
+
+/** A straightforward XOR chunk decoder (one bit at a time, BigInt for 64-bit words), as an independent reference. */
+function naiveXorDecode(d: Uint8Array): { ts: number[]; vs: number[] } {
+    let bit = 16;
+    const readBit = (): number => (d[bit >>> 3] >>> (7 - (bit++ & 7))) & 1;
+    const readBits = (n: number): bigint => {
+        let v = 0n;
+        for (let i = 0; i < n; i++) {
+            v = (v << 1n) | BigInt(readBit());
+        }
+        return v;
+    };
+    const readVarint = (signed: boolean): number => {
+        let x = 0n;
+        let shift = 0n;
+        for (;;) {
+            const b = readBits(8);
+            x |= (b & 0x7fn) << shift;
+            shift += 7n;
+            if ((b & 0x80n) === 0n) {
+                break;
+            }
+        }
+        return signed ? Number((x >> 1n) ^ -(x & 1n)) : Number(x);
+    };
+    const total = (d[0] << 8) | d[1];
+    const ts: number[] = [];
+    const vs: number[] = [];
+    const dv = new DataView(new ArrayBuffer(8));
+    let t = readVarint(true);
+    let v = readBits(64);
+    const push = (): void => {
+        dv.setBigUint64(0, v);
+        if (v !== 0x7ff0000000000002n) {
+            ts.push(t);
+            vs.push(dv.getFloat64(0));
+        }
+    };
+    push();
+    let delta = 0;
+    let leading = 0n;
+    let trailing = 0n;
+    for (let i = 1; i < total; i++) {
+        if (i === 1) {
+            delta = readVarint(false);
+        } else {
+            let n = 0;
+            while (n < 4 && readBit() === 1) {
+                n++;
+            }
+            const sz = [0, 14, 17, 20, 64][n];
+            if (sz > 0) {
+                let dod = readBits(sz);
+                if (sz !== 64 && dod > 1n << BigInt(sz - 1)) {
+                    dod -= 1n << BigInt(sz);
+                }
+                delta += Number(BigInt.asIntN(64, dod));
+            }
+        }
+        t += delta;
+        if (readBit() === 1) {
+            if (readBit() === 1) {
+                leading = readBits(5);
+                let sig = readBits(6);
+                if (sig === 0n) {
+                    sig = 64n;
+                }
+                trailing = 64n - leading - sig;
+            }
+            const sig = 64n - leading - trailing;
+            v ^= readBits(Number(sig)) << trailing;
+        }
+        push();
+    }
+    return { ts, vs };
+}
+
+/**
+ * The hand-written pieces against libraries, on this bench's data: the Parquet writer against hyparquet-writer
+ * writing the same table (same columns, types, nulls, ZSTD through the same zlib, same row groups; read back by
+ * pyarrow and compared), the JSON scanner against JSON.parse + Number, the XOR decoder against a naive one.
+ */
+async function compareLibraries(o: CompareInput): Promise<void> {
+    const { makeHttpClient } = await import("../harvester/http");
+    const { runQuery } = await import("../harvester/query");
+    const { scanResponse } = await import("../harvester/json-scan");
+    const { ParquetTableWriter } = await import("../harvester/writers/parquet");
+    const { labelColumns, seriesOf } = await import("../harvester/writers/table");
+    const { decodeXorChunk, SampleBuffer } = await import("../harvester/remote-read/xor");
+    const { encodeReadRequest, decodeChunkedReadResponse, RESPONSE_TYPE_STREAMED_XOR_CHUNKS } = await import("../harvester/remote-read/protobuf");
+    const { parseFrames } = await import("../harvester/remote-read/client");
+    const { parseSelector } = await import("../harvester/selector");
+    const snappy = await import("snappyjs");
+    const zlib = await import("node:zlib");
+    const client = makeHttpClient({ endpoint: o.url, concurrency: 4 });
+    const stats = { requests: 0, retries: 0, bytes: 0 };
+    try {
+        // Parts of every query (raw samples), the input both Parquet writers get.
+        const parts: { query: string; partPath: string; labels: string[] }[] = [];
+        for (const [index, query] of o.queries.entries()) {
+            const partPath = path.join(o.work, `cmp-${index}.part`);
+            const r = await runQuery(client, { index, query, kind: "raw", start: o.start, end: o.end, sampleBudget: 1_500_000, partPath, rawBackend: "unknown" }, () => undefined);
+            parts.push({ query, partPath, labels: r.labels });
+        }
+        const cols = labelColumns(parts.flatMap((p) => p.labels));
+        const mineOut = path.join(o.work, "cmp-mine.parquet");
+        const mine = await cpuOf(o.reps, async () => {
+            const w = new ParquetTableWriter(mineOut, "zstd");
+            for (const p of parts) {
+                await w.addQuery(p.query, p.partPath);
+            }
+            return w.finish(cols);
+        });
+        // The node entry (parquetWriteFile); TypeScript resolves the package's browser types.
+        const hw = (await import("hyparquet-writer")) as unknown as { parquetWriteFile: (o: Record<string, unknown>) => void | Promise<void> };
+        const libOut = path.join(o.work, "cmp-hyparquet.parquet");
+        const rows = mine.value;
+        let columnsMs = 0;
+        const lib = await cpuOf(o.reps, async () => {
+            const t0 = performance.now();
+            const query: string[] = new Array(rows);
+            const metric: (string | null)[] = new Array(rows);
+            const timestamp = new BigInt64Array(rows);
+            const value = new Float64Array(rows);
+            const labels = cols.map(() => new Array<string | null>(rows));
+            let at = 0;
+            for (const s of seriesOf({ queries: parts.map((p, index) => ({ index, query: p.query, partPath: p.partPath })), errors: [], labelColumns: cols })) {
+                for (const b of s.blocks) {
+                    const { ts, vs } = s.reader.readBlock(b);
+                    for (let i = 0; i < ts.length; i++, at++) {
+                        query[at] = s.query;
+                        metric[at] = s.labels.__name__ ?? null;
+                        timestamp[at] = BigInt(ts[i]);
+                        value[at] = vs[i];
+                        cols.forEach((c, k) => {
+                            labels[k][at] = s.labels[c.label] ?? null;
+                        });
+                    }
+                }
+            }
+            columnsMs = performance.now() - t0;
+            await hw.parquetWriteFile({
+                filename: libOut, codec: "ZSTD", statistics: false, rowGroupSize: 1 << 19,
+                compressors: { ZSTD: (b: Uint8Array) => zlib.zstdCompressSync(b, { params: { [zlib.constants.ZSTD_c_compressionLevel]: 1 } }) },
+                columnData: [
+                    { name: "query", data: query, nullable: false },
+                    { name: "metric", data: metric },
+                    { name: "timestamp", data: timestamp, nullable: false },
+                    { name: "value", data: value, nullable: false },
+                    ...cols.map((c, k) => ({ name: c.column, data: labels[k] })),
+                ],
+                schema: [
+                    { name: "root", num_children: 4 + cols.length },
+                    { name: "query", type: "BYTE_ARRAY", converted_type: "UTF8", repetition_type: "REQUIRED" },
+                    { name: "metric", type: "BYTE_ARRAY", converted_type: "UTF8", repetition_type: "OPTIONAL" },
+                    { name: "timestamp", type: "INT64", converted_type: "TIMESTAMP_MILLIS", logical_type: { type: "TIMESTAMP", isAdjustedToUTC: true, unit: "MILLIS" }, repetition_type: "REQUIRED" },
+                    { name: "value", type: "DOUBLE", repetition_type: "REQUIRED" },
+                    ...cols.map((c) => ({ name: c.column, type: "BYTE_ARRAY" as const, converted_type: "UTF8" as const, repetition_type: "OPTIONAL" as const })),
+                ],
+            });
+            return rows;
+        });
+        const same = await new Promise<string>((resolve) => {
+            const child = spawn("python3", ["-c", `
+import sys, pyarrow.parquet as pq
+a = pq.read_table(sys.argv[1]).replace_schema_metadata(None)
+b = pq.read_table(sys.argv[2]).replace_schema_metadata(None)
+print("equal" if a.equals(b) else f"DIFFERENT: {a.schema} vs {b.schema}")`, mineOut, libOut], { stdio: ["ignore", "pipe", "inherit"] });
+            let out = "";
+            child.stdout.on("data", (d: Buffer) => { out += d.toString(); });
+            child.on("exit", () => resolve(out.trim()));
+        });
+        const mb = (f: string): string => `${(fs.statSync(f).size / 1e6).toFixed(1)} MB`;
+        console.log(`Parquet, ${(rows / 1e6).toFixed(2)}M rows, ZSTD level 1, row groups of 2^19, read back by pyarrow: ${same}`);
+        console.log(`  hand-written ParquetTableWriter   ${mine.cpuS.toFixed(2)} CPU-s  ${fmtMs(mine.ms).padStart(7)}  ${mb(mineOut)}`);
+        console.log(`  hyparquet-writer 0.17             ${lib.cpuS.toFixed(2)} CPU-s  ${fmtMs(lib.ms).padStart(7)}  ${mb(libOut)}  (of which building its column arrays ${fmtMs(columnsMs)})`);
+
+        // JSON: the query_range bodies of every query, scanned by the hand-written scanner and by JSON.parse.
+        const bodies: Buffer[] = [];
+        for (const q of o.queries) {
+            bodies.push((await client.postForm("api/v1/query_range", { query: q, start: String(o.start / 1000), end: String(o.end / 1000), step: String(o.stepMs / 1000) }, stats)).body);
+        }
+        const total = bodies.reduce((a, b) => a + b.length, 0);
+        const scanned = await cpuOf(o.reps, () => bodies.reduce((n, b) => n + scanResponse(b, (_k, _l, _t, _v, c) => void c).seriesCount, 0));
+        const parsed = await cpuOf(o.reps, () => {
+            let n = 0;
+            for (const b of bodies) {
+                const j = JSON.parse(b.toString("utf8")) as { data: { result: { metric: Record<string, string>; values: [number, string][] }[] } };
+                for (const s of j.data.result) {
+                    const ts = new Float64Array(s.values.length);
+                    const vs = new Float64Array(s.values.length);
+                    s.values.forEach(([t, v], i) => {
+                        ts[i] = Math.round(t * 1000);
+                        vs[i] = v === "+Inf" ? Infinity : v === "-Inf" ? -Infinity : Number(v);
+                    });
+                    n++;
+                }
+            }
+            return n;
+        });
+        console.log(`JSON, ${(total / 1e6).toFixed(0)} MB of query_range bodies (${scanned.value} series)`);
+        console.log(`  hand-written scanner              ${scanned.cpuS.toFixed(2)} CPU-s  ${(total / 1e6 / scanned.cpuS).toFixed(0)} MB/s`);
+        console.log(`  JSON.parse + Number + ±Inf map    ${parsed.cpuS.toFixed(2)} CPU-s  ${(total / 1e6 / parsed.cpuS).toFixed(0)} MB/s`);
+
+        // XOR chunks of every query, from one streamed remote read per query.
+        const chunks: Uint8Array[] = [];
+        for (const q of o.queries) {
+            const req = encodeReadRequest([{ startMs: o.start, endMs: o.end, matchers: parseSelector(q)!.matchers }], [RESPONSE_TYPE_STREAMED_XOR_CHUNKS]);
+            const { res, finish } = await client.postStream("api/v1/read", Buffer.from(snappy.compress(req)), {
+                "Content-Type": "application/x-protobuf", "Content-Encoding": "snappy", "X-Prometheus-Remote-Read-Version": "0.1.0",
+            }, stats);
+            const bufs: Buffer[] = [];
+            for await (const c of res) {
+                bufs.push(c as Buffer);
+            }
+            finish();
+            parseFrames(Buffer.concat(bufs), (payload) => {
+                for (const s of decodeChunkedReadResponse(payload).series) {
+                    chunks.push(...s.chunks.map((c) => c.data.slice()));
+                }
+            });
+        }
+        const out = new SampleBuffer();
+        const fast = await cpuOf(o.reps, () => chunks.reduce((n, c) => {
+            out.clear();
+            return n + decodeXorChunk(c, -Infinity, Infinity, out);
+        }, 0));
+        const naive = await cpuOf(1, () => chunks.reduce((n, c) => n + naiveXorDecode(c).ts.length, 0));
+        let mismatches = 0;
+        for (const c of chunks.slice(0, 200)) {
+            out.clear();
+            decodeXorChunk(c, -Infinity, Infinity, out);
+            const r = naiveXorDecode(c);
+            if (r.ts.length !== out.n || r.ts.some((t, i) => t !== out.ts[i] || !Object.is(r.vs[i], out.vs[i]))) {
+                mismatches++;
+            }
+        }
+        console.log(`XOR chunks, ${chunks.length} chunks, ${(fast.value / 1e6).toFixed(2)}M samples (first 200 chunks compared: ${mismatches} mismatches)`);
+        console.log(`  hand-written decoder              ${fast.cpuS.toFixed(2)} CPU-s  ${(fast.value / 1e6 / fast.cpuS).toFixed(0)}M samples/s`);
+        console.log(`  naive bit-at-a-time decoder       ${naive.cpuS.toFixed(2)} CPU-s  ${(naive.value / 1e6 / naive.cpuS).toFixed(1)}M samples/s (no maintained JavaScript decoder of TSDB chunks exists to compare with)`);
+    } finally {
+        client.close();
+    }
 }
 
 main().catch((err: unknown) => {
