@@ -12,7 +12,7 @@
  *            a straightforward bit-at-a-time decoder (no maintained JavaScript decoder of TSDB chunks exists).
  * --via npm runs the harvests through `npm run harvest --` instead of the bin. Each output's SHA-256 (with the server's port masked) is printed, so two runs on different code prove identical
  * output. Run: npx tsx bench/harvest.ts [--data DIR] [--reps 3] [--metrics 60 --series 20 --hours 2] [--promtool]
- *              [--only range-csv,raw-parquet] [--no-compare]
+ *              [--only range-csv,raw-parquet] [--no-compare] [--workers N] [--via npm]
  */
 import { execFile, spawn } from "node:child_process";
 import * as crypto from "node:crypto";
@@ -193,7 +193,10 @@ async function main(): Promise<void> {
 
         // --via npm runs each harvest as `npm run harvest -- …` (what a user types), default the bin directly.
         const via = argv.includes("--via") && argv[argv.indexOf("--via") + 1] === "npm" ? ["npm", "run", "--silent", "harvest", "--"] : [process.execPath, BIN];
-        const window = ["--start", String(T0 / 1000), "--queries-file", queriesFile, "--concurrency", String(a.concurrency), "--quiet"];
+        // --workers N is passed to every harvest (default: the harvester's own choice for this machine).
+        const workersArg = argv.indexOf("--workers");
+        const workers = workersArg >= 0 ? ["--workers", argv[workersArg + 1]] : [];
+        const window = ["--start", String(T0 / 1000), "--queries-file", queriesFile, "--concurrency", String(a.concurrency), "--quiet", ...workers];
         const paths: PathSpec[] = [
             { key: "range-csv", name: "range → CSV", args: ["--mode", "range", "--step", `${a.intervalS}s`], format: "csv" },
             { key: "range-parquet", name: "range → Parquet", args: ["--mode", "range", "--step", `${a.intervalS}s`], format: "parquet" },
@@ -247,7 +250,7 @@ async function main(): Promise<void> {
         const pad = (s: string, n: number): string => s.padEnd(n);
         const rpad = (s: string, n: number): string => s.padStart(n);
         console.log("");
-        console.log(`harvests run as: ${via.join(" ")} …`);
+        console.log(`harvests run as: ${via.join(" ")} … ${workers.join(" ")}`);
         console.log(`window ${new Date(T0).toISOString()} … ${new Date(end).toISOString()}, step ${a.intervalS}s, ${queries.length} queries, concurrency ${a.concurrency}, median of ${a.reps}; load average ${load()}`);
         console.log(`${pad("path", 46)}${rpad("wall", 9)}${rpad("CPU-s", 8)}${rpad("÷ curl(1)", 11)}${rpad("÷ curl(4)", 11)}${rpad("RSS", 8)}${rpad("RSS ½win", 10)}${rpad("output", 9)}  sha256 (port masked)`);
         const row = (name: string, ms: number, cpuS: number, rss?: number, half?: number, out?: number, digest?: string): void => {

@@ -19,10 +19,17 @@ import type { LabelColumn } from "./writers/table";
 /** CSV chunks a worker may render ahead of what the main thread has written. */
 const CSV_CREDIT = 3;
 
-/** Worker threads to use by default: one per core, at most the queries in flight (and never more than 8). */
-export function defaultWorkers(concurrency: number, queries: number): number {
-    const cores = typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
-    return cores < 2 ? 0 : Math.max(1, Math.min(cores, concurrency, queries, 8));
+/**
+ * Worker threads to use by default: none below 4 cores (there the main thread, libuv's pool compressing and writing,
+ * and usually the server itself already fill the machine, and each worker's own start-up and JIT warm-up cost CPU
+ * for nothing: measured in bench/harvest.ts), else one per core but one, at most the queries in flight and 8.
+ */
+export function defaultWorkers(concurrency: number, queries: number, cores = availableCores()): number {
+    return cores < 4 ? 0 : Math.max(1, Math.min(cores - 1, concurrency, queries, 8));
+}
+
+function availableCores(): number {
+    return typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
 }
 
 /** The worker script, building bin/dist first when running from TypeScript sources. */
