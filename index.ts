@@ -7,9 +7,11 @@ import { NumaflowPlatform } from "./components/numaflow";
 import { GpuSupport, gpuStackWanted } from "./components/gpu";
 import { Actimanager } from "./components/controllers";
 import { apsWorkflow, Experiment, experimentRecords } from "./workflows";
+import { loadDashboards } from "./workflows/dashboards";
 
 const settings = readStackSettings();
 const aps = settings.workflows.aps;
+const chartSource = settings.charts.source;
 
 // Layer 1: machines → k3s cluster.
 const cluster = new K3sCluster("charon", {
@@ -23,7 +25,11 @@ const onCluster = { provider: cluster.provider };
 
 // Layer 2: platform services (independent Helm releases install in parallel).
 const monitoring = new MonitoringStack("monitoring", {
-    ...settings.monitoring, nodes: cluster.nodes, workloadNamespaces: [aps.namespace],
+    ...settings.monitoring,
+    nodes: cluster.nodes,
+    workloadNamespaces: [aps.namespace],
+    chartSource,
+    dashboards: Object.fromEntries(loadDashboards().map((d) => [d.file, d.json])),
 }, onCluster);
 
 const numaflow = new NumaflowPlatform("numaflow", {
@@ -33,14 +39,16 @@ const numaflow = new NumaflowPlatform("numaflow", {
     metricsQueryUrl: monitoring.queryUrl,
     metricsTenant: monitoring.tenant,
     monitoringCrds: monitoring.crds,
+    chartSource,
 }, onCluster);
 
 const gpu = gpuStackWanted(settings.gpu.stack, settings.hosts)
-    ? new GpuSupport("gpu", { monitoringCrds: monitoring.crds, scrapeInterval: settings.monitoring.rapidScrapeInterval }, onCluster)
+    ? new GpuSupport("gpu", { monitoringCrds: monitoring.crds, scrapeInterval: settings.monitoring.rapidScrapeInterval, chartSource }, onCluster)
     : undefined;
 
-const actimanager = settings.controllers.actimanager.enabled
-    ? new Actimanager("actimanager", { ...settings.controllers.actimanager, image: settings.controllers.actimanager.image! }, onCluster)
+const { enabled: actimanagerEnabled, image: actimanagerImage, ...actimanagerSettings } = settings.controllers.actimanager;
+const actimanager = actimanagerEnabled && actimanagerImage !== undefined
+    ? new Actimanager("actimanager", { ...actimanagerSettings, image: actimanagerImage }, onCluster)
     : undefined;
 
 // Layer 3: the workflow and the experiments run on it, one after another so each stream has the pipeline (and

@@ -45,6 +45,8 @@ export const monitoringCharts = {
 // ── numaflow ─────────────────────────────────────────────────────────────────────────────────────────────
 /** Numaflow controller, UI server and webhook (chart 0.4.6 ↔ Numaflow v1.7.5), namespace numaflow-system. */
 export const numaflowChart = { repo: "https://numaproj.io/helm-charts", chart: "numaflow", version: "0.4.6" } as const;
+/** The Numaflow release that chart installs: its CRDs and default controller config are what objects are checked against. */
+export const numaflowVersion = "v1.7.5";
 /**
  * NATS JetStream server of the InterStepBufferService: a `version` key of the controller ConfigMap's
  * isbsvc.jetstream.versions list shipped by the chart above (nats:2.10.29 with its exporter and reloader).

@@ -3,21 +3,20 @@
  * Kubernetes provider and the node facts the other layers need. The graph comes from planCluster (plan.ts), the
  * command texts from commands.ts, the k3s configuration from k3s-config.ts; this file only wires resources.
  */
-import * as fs from "node:fs";
 import * as path from "node:path";
 import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { HostSettings, K3sSettings } from "../../stacks/settings";
+import { HostSettings, K3sSettings } from "./settings";
 import {
     airgapPaths, CommandTexts, drainCommand, firewallCommand, hostDirectoriesCommand, installCommand, kubeconfigCommand,
     prepareHostCommand, removeNodeCommand,
 } from "./commands";
 import { PortRule, sshDial } from "./constants";
 import { apiServerUrl, NodeFacts, parseGpuCount, reachableAddress, rewriteKubeconfigServer } from "./host-facts";
-import { K3sConfigError, K3sNodeConfigInput, renderK3sConfig } from "./k3s-config";
-import { PlanError, planCluster, PlanStep, stepId } from "./plan";
+import { K3sNodeConfigInput, renderK3sConfig } from "./k3s-config";
+import { planCluster, PlanStep, stepId } from "./plan";
 
 export interface K3sClusterArgs {
     /**
@@ -29,7 +28,7 @@ export interface K3sClusterArgs {
     k3s: K3sSettings;
     /**
      * SSH private key for remote hosts (and bastions) that set no key of their own. Plain text here: it is wrapped
-     * with pulumi.secret before it reaches any resource. Defaults to none (hosts then need privateKey or agentSocket).
+     * with pulumi.secret before it reaches any resource. None: hosts then have privateKey or agentSocket.
      */
     defaultSshPrivateKey?: string;
     /**
@@ -67,32 +66,15 @@ export class K3sCluster extends pulumi.ComponentResource {
         const hostDirectories = args.hostDirectories ?? [];
         const hosts = args.hosts;
         const k3s = args.k3s;
-        checkHostDirectories(hostDirectories, this);
-        checkAirgapFiles(k3s, this);
-
-        let plan;
-        try {
-            plan = planCluster(hosts, {
-                hostDirectories: hostDirectories.length > 0,
-                airgap: k3s.airgap !== undefined,
-                airgapImages: k3s.airgap?.images !== undefined,
-            });
-        } catch (e) {
-            throw e instanceof PlanError ? new pulumi.ResourceError(e.message, this) : e;
-        }
+        const plan = planCluster(hosts, {
+            hostDirectories: hostDirectories.length > 0,
+            airgap: k3s.airgap !== undefined,
+            airgapImages: k3s.airgap?.images !== undefined,
+        });
         const byName = new Map(hosts.map((h) => [h.name, h]));
         const first = byName.get(plan.firstServer)!;
         const firstAddress = reachableAddress(first);
         const serverCount = hosts.filter((h) => h.role === "server").length;
-
-        // Settings the renderer refuses (e.g. an extra arg charon manages) fail now, before any resource exists.
-        for (const h of hosts) {
-            try {
-                renderK3sConfig(nodeConfigInput(h, h === first ? undefined : apiServerUrl(firstAddress), plan.clusterInit, k3s, false));
-            } catch (e) {
-                throw e instanceof K3sConfigError ? new pulumi.ResourceError(e.message, this) : e;
-            }
-        }
 
         const token = new random.RandomPassword(`${name}-${stepId.token}`, { length: 48, special: false }, { parent: this });
         const tokenLine = pulumi.secret(pulumi.interpolate`${token.result}\n`);
@@ -249,8 +231,8 @@ export function sshConnection(host: HostSettings, defaultKey: string | undefined
         perDialTimeout: sshDial.perDialTimeout,
         proxy: bastion === undefined ? undefined : {
             host: bastion.address,
-            port: bastion.port ?? 22,
-            user: bastion.user ?? "root",
+            port: bastion.port,
+            user: bastion.user,
             privateKey: bastionKey === undefined ? undefined : pulumi.secret(bastionKey),
             agentSocketPath: bastion.agentSocket,
             hostKey: bastion.hostKey,
@@ -258,23 +240,4 @@ export function sshConnection(host: HostSettings, defaultKey: string | undefined
             perDialTimeout: sshDial.perDialTimeout,
         },
     };
-}
-
-function checkHostDirectories(directories: string[], parent: pulumi.Resource): void {
-    directories.forEach((d, i) => {
-        if (!/^\/[^\s]*$/.test(d) || d === "/" || d.split("/").includes("..")) {
-            throw new pulumi.ResourceError(`hostDirectories[${i}]: ${JSON.stringify(d)} is not allowed; expected an absolute path other than /, without spaces or '..'`, parent);
-        }
-    });
-}
-
-function checkAirgapFiles(k3s: K3sSettings, parent: pulumi.Resource): void {
-    if (k3s.airgap === undefined) {
-        return;
-    }
-    for (const [key, file] of [["binary", k3s.airgap.binary], ["installScript", k3s.airgap.installScript], ["images", k3s.airgap.images]] as const) {
-        if (file !== undefined && !fs.existsSync(file)) {
-            throw new pulumi.ResourceError(`charon:k3s.airgap.${key}: ${JSON.stringify(file)} does not exist on this machine (the one running Pulumi)`, parent);
-        }
-    }
 }

@@ -345,22 +345,19 @@ describe("K3sCluster (mocks)", function () {
             assert.equal(parseScriptEnvironment(local.named("charon-dev-install").inputs.create).CHARON_AIRGAP_BINARY, airgap.binary);
         });
 
-        it("a missing air-gapped file fails before any command, naming the setting", async () => {
-            await assert.rejects(build(devSettings({ k3s: { airgap: { binary: "/nonexistent/k3s", installScript: "/nonexistent/install.sh" } } })),
+        it("a missing air-gapped file fails the stack's validation, before any resource, naming the setting", () => {
+            assert.throws(() => devSettings({ k3s: { airgap: { binary: "/nonexistent/k3s", installScript: "/nonexistent/install.sh" } } }),
                 /charon:k3s\.airgap\.binary: "\/nonexistent\/k3s" does not exist on this machine/);
         });
 
-        it("an extra arg charon manages fails before any command, naming the key", async () => {
-            // Stack validation refuses this too; the component checks again for callers that bypass stacks/.
-            const settings = devSettings();
-            settings.k3s.extraServerArgs = { "write-kubeconfig-mode": "0644" };
-            await assert.rejects(build(settings),
+        it("an extra arg charon manages fails the stack's validation, naming the key", () => {
+            assert.throws(() => devSettings({ k3s: { extraServerArgs: { "write-kubeconfig-mode": "0644" } } }),
                 /charon:k3s\.extraServerArgs\.write-kubeconfig-mode: is managed by charon \(the kubeconfig is always written 0600\)/);
         });
 
-        it("a bad host directory fails, naming it", async () => {
-            await assert.rejects(build(devSettings(), { hostDirectories: ["relative/dir"] }),
-                /hostDirectories\[0\]: "relative\/dir" is not allowed; expected an absolute path/);
+        it("a bad host directory (the ISB's local volumes) fails the stack's validation, naming it", () => {
+            assert.throws(() => devSettings({ numaflow: { isb: { storageMode: "local-volumes", hostPath: "relative/dir" } } }),
+                /charon:numaflow\.isb\.hostPath: "relative\/dir" is not valid; expected an absolute directory/);
         });
     });
 });
