@@ -47,7 +47,8 @@ Endpoint
   --experiment E          with --stack: window and output from that experiment
 Behaviour
   --concurrency N         queries in flight (default 4)
-  --workers N             worker threads fetching, decoding and encoding (default: one per core; 0: none)
+  --workers N             worker threads fetching, decoding and encoding CSV (default: none below 4 cores,
+                          else one per core but one, at most --concurrency and 8; 0: none)
   --timeout D             per request (default 60s)
   --retries N             per request, on connection errors, 5xx, 429, deadline 422s (default 3)
   --quiet                 no progress output

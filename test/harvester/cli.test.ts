@@ -74,6 +74,23 @@ describe("harvester CLI", function () {
     });
     after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
+    it("the bin runs the compiled bundle: no TypeScript loader or .ts file is loaded", async () => {
+        const probe = path.join(dir, "probe.js");
+        fs.writeFileSync(probe, [
+            "const M = require('node:module'); const load = M._load; const seen = new Set();",
+            "M._load = function (request, parent, isMain) { try { seen.add(M._resolveFilename(request, parent, isMain)); } catch {} return load.apply(this, arguments); };",
+            "process.on('exit', () => process.stderr.write('LOADED ' + JSON.stringify([...seen].filter((f) => /[\\/](tsx|typescript|ts-node)[\\/]/.test(f) || f.endsWith('.ts'))) + '\\n'));",
+        ].join("\n"));
+        const version = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).version;
+        const r = await run(["--version"], { command: [process.execPath, "--require", probe, BIN] });
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(r.stdout, `charon-harvest ${version}\n`);
+        assert.match(r.stderr, /^LOADED \[\]$/m);
+        const h = await run(["--help"], { command: [process.execPath, "--require", probe, BIN] });
+        assert.match(h.stdout, /--at T\|now/);
+        assert.match(h.stderr, /^LOADED \[\]$/m);
+    });
+
     describe("exit code 2 with a clear message before any query runs", () => {
         it("unreachable URL (through the bin launcher)", async () => {
             const port = await freePort();
