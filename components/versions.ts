@@ -88,3 +88,10 @@ export const apsImages = {
  * image (charon:controllers.actimanager.image). Kubernetes >= 1.31 is required (maestro is kube-scheduler 1.31).
  */
 export const actimanagerMinKubernetesMinor = 31;
+
+// ── control loops ────────────────────────────────────────────────────────────────────────────────────────
+/**
+ * The public Node.js image the control loops run on (the official image's Node 22 LTS on Alpine 3.23; the `node`
+ * user is uid 1000). The loops' code is bundled by the program and mounted from a ConfigMap: no image is built.
+ */
+export const controlLoopImage = "docker.io/library/node:22.22.0-alpine3.23";
