@@ -1,7 +1,11 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import * as os from "node:os";
+import { harvest } from "../../harvester/harvest";
 import { defaultWorkers } from "../../harvester/workers";
+import { startPrometheus } from "../helpers/prometheus";
+import { T0 } from "./fixture";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -34,6 +38,25 @@ describe("harvester/workers", () => {
             assert.ok(fs.statSync(bundle).mtimeMs >= before);
         } finally {
             fs.utimesSync(source, st.atime, st.mtime);
+            build.ensureBuilt();
+        }
+    });
+
+    it("from TypeScript sources with no bin/dist (a fresh clone, the Pulumi program under ts-node), a harvest on worker threads builds it first", async function () {
+        this.timeout(60_000);
+        const prom = await startPrometheus({ families: [{ name: "fresh", type: "gauge", series: [{ name: "fresh", labels: { a: "b" }, samples: [[T0, 1], [T0 + 15_000, 2]] }] }] });
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "harvest-fresh-"));
+        try {
+            fs.rmSync(path.join(ROOT, "bin", "dist"), { recursive: true, force: true });
+            const out = path.join(dir, "fresh.csv");
+            const m = await harvest({ endpoint: prom.url, queries: ["fresh", "sum(fresh)"], start: T0, end: T0 + 15_000, step: 15_000, mode: "auto", output: out, workers: 2 });
+            assert.equal(m.status, "complete");
+            assert.deepEqual(m.queries.map((q) => [q.mode, q.samples]), [["range", 2], ["range", 2]]);
+            assert.equal(build.isFresh(), true, "bin/dist was built for the worker threads");
+            assert.ok(fs.existsSync(path.join(ROOT, "bin", "dist", "harvest-worker.js")));
+        } finally {
+            await prom.stop();
+            fs.rmSync(dir, { recursive: true, force: true });
             build.ensureBuilt();
         }
     });
