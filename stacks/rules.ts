@@ -6,6 +6,7 @@
 import * as fs from "node:fs";
 import { chartArchive, chartSourceKind, type PinnedChart } from "../components/charts";
 import { clusterSettingsProblems, kubernetesMinor } from "../components/cluster/settings";
+import { controlLoopsSettingsProblems } from "../components/controllers/loops-settings";
 import { controllersSettingsProblems } from "../components/controllers/settings";
 import { gpuStackWanted } from "../components/gpu/values";
 import { numaflowSettingsProblems } from "../components/numaflow/settings";
@@ -32,6 +33,9 @@ const rules: Rule[] = [
     (s, _raw, root) => numaflowSettingsProblems(s.numaflow, root),
     (s, _raw, root) => workflowSettingsProblems(s, root),
     (s, _raw, root) => controllersSettingsProblems(s.controllers, kubernetesMinor(s.k3s.version), s.k3s.version, root),
+    (s, _raw, root) => controlLoopsSettingsProblems(s.controllers, {
+        aps: { enabled: s.workflows.aps.enabled, deploy: s.workflows.aps.deploy }, keyPrefix: `${root}controllers.`,
+    }),
     (s, _raw, root) => s.gpu.stack === "on" && s.hosts.every((h) => h.gpu === false)
         ? [line(root, "gpu.stack", `"on" but every host sets gpu: false; set a GPU host or use "auto"/"off"`)] : [],
     (s, _raw, root) => {

@@ -44,14 +44,21 @@ export function firewallPorts(role: "server" | "agent", serverCount: number, ope
     return [...new Set(rules)];
 }
 
+/** What a host's firewall trusts and opens. */
+export function firewallRules(host: Pick<HostSettings, "role">, serverCount: number, k3s: Pick<K3sSettings, "clusterCidr" | "serviceCidr">,
+    openPorts: PortRule[]): { trustedSources: string[]; openPorts: string[] } {
+    return { trustedSources: [k3s.clusterCidr, k3s.serviceCidr], openPorts: firewallPorts(host.role, serverCount, openPorts) };
+}
+
 /** firewall.sh: trusted pod/service networks and open ports while firewalld runs; removed on delete. */
 export function firewallCommand(host: Pick<HostSettings, "name" | "role">, serverCount: number,
     k3s: Pick<K3sSettings, "clusterCidr" | "serviceCidr">, openPorts: PortRule[]): CommandTexts {
+    const rules = firewallRules(host, serverCount, k3s, openPorts);
     const env = (action: "apply" | "remove") => ({
         CHARON_HOST: host.name,
         CHARON_FIREWALL_ACTION: action,
-        CHARON_TRUSTED_SOURCES: `${k3s.clusterCidr} ${k3s.serviceCidr}`,
-        CHARON_OPEN_PORTS: firewallPorts(host.role, serverCount, openPorts).join(" "),
+        CHARON_TRUSTED_SOURCES: rules.trustedSources.join(" "),
+        CHARON_OPEN_PORTS: rules.openPorts.join(" "),
     });
     return sameOnUpdate(
         renderScriptCommand("firewall", env("apply"), `charon: firewall of host ${host.name}`),

@@ -10,12 +10,13 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { HostSettings, K3sSettings } from "./settings";
 import {
-    airgapPaths, CommandTexts, drainCommand, firewallCommand, hostDirectoriesCommand, installCommand, kubeconfigCommand,
+    airgapPaths, CommandTexts, drainCommand, firewallCommand, firewallRules, hostDirectoriesCommand, installCommand, kubeconfigCommand,
     prepareHostCommand, removeNodeCommand,
 } from "./commands";
-import { PortRule, sshDial } from "./constants";
+import { k3sPaths, PortRule, sshDial } from "./constants";
 import { apiServerUrl, NodeFacts, parseGpuCount, reachableAddress, rewriteKubeconfigServer } from "./host-facts";
-import { K3sNodeConfigInput, renderK3sConfig } from "./k3s-config";
+import { K3sNodeConfigInput, k3sNodeConfig, renderK3sConfig } from "./k3s-config";
+import { K3sNode } from "./k3s-node";
 import { planCluster, PlanStep, stepId } from "./plan";
 
 export interface K3sClusterArgs {
@@ -79,8 +80,48 @@ export class K3sCluster extends pulumi.ComponentResource {
         const token = new random.RandomPassword(`${name}-${stepId.token}`, { length: 48, special: false }, { parent: this });
         const tokenLine = pulumi.secret(pulumi.interpolate`${token.result}\n`);
 
-        const resources = new Map<string, pulumi.Resource>([[stepId.token, token]]);
+        // One component per host, holding that host's steps and stating what it runs (the policy pack reads it).
+        // The GPU count each host's prepare step reports; known to later steps (and the host's facts) through a promise.
         const gpuCounts = new Map<string, pulumi.Output<number>>();
+        const reported = new Map(hosts.map((h) => {
+            let resolve!: (count: pulumi.Output<number>) => void;
+            const promise = new Promise<pulumi.Output<number>>((r) => { resolve = r; });
+            return [h.name, { promise, resolve }];
+        }));
+        const gpuOf = (h: HostSettings): pulumi.Output<boolean> => h.gpu === "auto"
+            ? pulumi.output(reported.get(h.name)!.promise).apply((n) => n > 0)
+            : pulumi.output(h.gpu);
+        const joinUrlOf = (h: HostSettings) => h === first ? undefined : apiServerUrl(firstAddress);
+        const nodeComponents = new Map<string, K3sNode>();
+        const nodeOf = (h: HostSettings): K3sNode => {
+            let node = nodeComponents.get(h.name);
+            if (node === undefined) {
+                const rules = firewallRules(h, serverCount, k3s, openPorts);
+                node = new K3sNode(`${name}-${h.name}`, {
+                    node: h.name,
+                    role: h.role,
+                    firstServer: h === first,
+                    version: k3s.version,
+                    // Without the GPU label for "auto" hosts: it depends on what this node's own prepare step reports.
+                    k3sConfig: k3sNodeConfig(nodeConfigInput(h, joinUrlOf(h), plan.clusterInit, k3s, h.gpu === true)),
+                    gpu: h.gpu,
+                    tokenFile: k3sPaths.token,
+                    firewall: rules,
+                    local: h.local,
+                    steps: {
+                        install: `${name}-${stepId.install(h.name)}`,
+                        kubeconfig: h === first ? `${name}-${stepId.kubeconfig(h.name)}` : undefined,
+                    },
+                }, { parent: this });
+                nodeComponents.set(h.name, node);
+            }
+            return node;
+        };
+        // Steps moved under their host's component keep their identity in existing stacks.
+        const stepParent = (h: HostSettings | undefined): { parent: pulumi.Resource; aliases?: pulumi.Input<pulumi.Alias>[] } =>
+            h === undefined ? { parent: this } : { parent: nodeOf(h), aliases: [{ parent: this }] };
+
+        const resources = new Map<string, pulumi.Resource>([[stepId.token, token]]);
         const depsOf = (step: PlanStep) => step.dependsOn.map((id) => {
             const r = resources.get(id);
             if (!r) {
@@ -90,7 +131,8 @@ export class K3sCluster extends pulumi.ComponentResource {
         });
         const run = (step: PlanStep, texts: pulumi.Input<CommandTexts>, options: StepCommandOptions = {}) => {
             const host = byName.get(step.runsOn!)!;
-            const cmd = this.hostCommand(`${name}-${step.id}`, host, args.defaultSshPrivateKey, texts, options, depsOf(step));
+            const about = step.host === undefined ? undefined : byName.get(step.host);
+            const cmd = this.hostCommand(`${name}-${step.id}`, host, args.defaultSshPrivateKey, texts, options, depsOf(step), stepParent(about));
             resources.set(step.id, cmd);
             return cmd;
         };
@@ -103,7 +145,9 @@ export class K3sCluster extends pulumi.ComponentResource {
                     break;
                 case "prepare": {
                     const cmd = run(step, prepareHostCommand(host!));
-                    gpuCounts.set(host!.name, cmd.stdout.apply(parseGpuCount));
+                    const count = cmd.stdout.apply(parseGpuCount);
+                    gpuCounts.set(host!.name, count);
+                    reported.get(host!.name)!.resolve(count);
                     break;
                 }
                 case "firewall":
@@ -121,18 +165,14 @@ export class K3sCluster extends pulumi.ComponentResource {
                         connection: sshConnection(host!, args.defaultSshPrivateKey),
                         source: new pulumi.asset.FileAsset(path.resolve(source)),
                         remotePath,
-                    }, { parent: this, dependsOn: depsOf(step) });
+                    }, { ...stepParent(host), dependsOn: depsOf(step) });
                     resources.set(step.id, copy);
                     break;
                 }
                 case "install": {
                     const h = host!;
-                    const joinUrl = h === first ? undefined : apiServerUrl(firstAddress);
-                    const gpu: pulumi.Output<boolean> = h.gpu === "auto"
-                        ? gpuCounts.get(h.name)!.apply((n) => n > 0)
-                        : pulumi.output(h.gpu);
-                    const texts = gpu.apply((g) => installCommand(
-                        h, renderK3sConfig(nodeConfigInput(h, joinUrl, plan.clusterInit, k3s, g)), k3s,
+                    const texts = gpuOf(h).apply((g) => installCommand(
+                        h, renderK3sConfig(nodeConfigInput(h, joinUrlOf(h), plan.clusterInit, k3s, g)), k3s,
                         k3s.airgap === undefined ? undefined : airgapPaths(k3s.airgap, h.local),
                     ));
                     run(step, texts, { stdin: tokenLine });
@@ -179,7 +219,7 @@ export class K3sCluster extends pulumi.ComponentResource {
 
     /** A remote (SSH) or local command running the texts on `host`. */
     private hostCommand(resourceName: string, host: HostSettings, defaultKey: string | undefined, texts: pulumi.Input<CommandTexts>,
-        options: StepCommandOptions, dependsOn: pulumi.Resource[]): AnyCommand {
+        options: StepCommandOptions, dependsOn: pulumi.Resource[], parent: pulumi.CustomResourceOptions): AnyCommand {
         const t = pulumi.output(texts);
         const common = {
             create: t.apply((x) => x.create as string),
@@ -190,7 +230,7 @@ export class K3sCluster extends pulumi.ComponentResource {
             addPreviousOutputInEnv: false,
         };
         const resourceOpts: pulumi.CustomResourceOptions = {
-            parent: this,
+            ...parent,
             dependsOn,
             additionalSecretOutputs: options.secretStdout ? ["stdout"] : undefined,
         };

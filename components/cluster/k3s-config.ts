@@ -26,6 +26,15 @@ export interface K3sNodeConfigInput {
     k3s: Pick<K3sSettings, "version" | "clusterCidr" | "serviceCidr" | "featureGates" | "disable" | "extraServerArgs" | "extraAgentArgs">;
 }
 
+/** A k3s config document as data: flag name → value, in the order written (a list flag appends with `key+`). */
+export type K3sConfigEntries = Record<string, string | boolean | string[]>;
+
+/** What a node's k3s reads, as data: the config charon manages and the drop-in of the stack's extra args. */
+export interface K3sNodeConfig {
+    config: K3sConfigEntries;
+    dropIn: K3sConfigEntries;
+}
+
 export interface RenderedK3sConfig {
     /** Content of k3s's config.yaml. */
     config: string;
@@ -43,10 +52,14 @@ const listKeys = new Set([
 const header = (nodeName: string, what: string) =>
     `# ${what} of node ${JSON.stringify(nodeName)}, managed by Pulumi (charon K3sCluster): edits are overwritten.\n`;
 
-/** YAML of the entries in order, strings double-quoted, empty lists left out. */
-function renderEntries(entries: [string, string | boolean | string[]][]): string {
-    const kept = entries.filter(([, value]) => !(Array.isArray(value) && value.length === 0));
-    return kept.length === 0 ? "" : yaml.dump(Object.fromEntries(kept), { lineWidth: -1, forceQuotes: true, quotingType: "\"", noRefs: true });
+/** The entries without empty lists (k3s reads an absent list flag and an empty one alike). */
+function withoutEmptyLists(entries: [string, string | boolean | string[]][]): K3sConfigEntries {
+    return Object.fromEntries(entries.filter(([, value]) => !(Array.isArray(value) && value.length === 0)));
+}
+
+/** YAML of the entries in order, strings double-quoted. */
+function renderEntries(entries: K3sConfigEntries): string {
+    return Object.keys(entries).length === 0 ? "" : yaml.dump(entries, { lineWidth: -1, forceQuotes: true, quotingType: "\"", noRefs: true });
 }
 
 /** The `feature-gates=A=true,B=false` argument (gates sorted by name), or undefined when none are set. */
@@ -67,12 +80,9 @@ export function nodeLabels(labels: Record<string, string>, gpu: boolean): string
     return Object.keys(all).sort().map((k) => `${k}=${all[k]}`);
 }
 
-/** Renders the drop-in from the role's extra args (validated: no key charon manages). */
-export function renderDropIn(nodeName: string, extra: Record<string, string>): string {
+/** The drop-in's entries from the role's extra args (validated: no key charon manages). */
+export function dropInEntries(extra: Record<string, string>): K3sConfigEntries {
     const keys = Object.keys(extra).sort();
-    if (keys.length === 0) {
-        return "";
-    }
     const entries: [string, string | string[]][] = [];
     for (const rawKey of keys) {
         const key = rawKey.endsWith("+") ? rawKey.slice(0, -1) : rawKey;
@@ -82,11 +92,17 @@ export function renderDropIn(nodeName: string, extra: Record<string, string>): s
             entries.push([key, extra[rawKey]]);
         }
     }
-    return header(nodeName, "k3s extra settings") + renderEntries(entries);
+    return withoutEmptyLists(entries);
 }
 
-/** Renders config.yaml and the drop-in for one node. */
-export function renderK3sConfig(input: K3sNodeConfigInput): RenderedK3sConfig {
+/** Renders the drop-in, or "" when the stack sets no extra args. */
+export function renderDropIn(nodeName: string, extra: Record<string, string>): string {
+    const entries = dropInEntries(extra);
+    return Object.keys(entries).length === 0 ? "" : header(nodeName, "k3s extra settings") + renderEntries(entries);
+}
+
+/** config.yaml's and the drop-in's entries for one node. */
+export function k3sNodeConfig(input: K3sNodeConfigInput): K3sNodeConfig {
     const server = input.role === "server";
     const gates = featureGatesArg(effectiveFeatureGates(input.k3s.featureGates, input.k3s.version));
     const gateArgs = gates === undefined ? [] : [gates];
@@ -112,8 +128,14 @@ export function renderK3sConfig(input: K3sNodeConfigInput): RenderedK3sConfig {
         entries.push(["kube-apiserver-arg", gateArgs], ["kube-scheduler-arg", gateArgs]);
     }
     entries.push(["kubelet-arg", gateArgs]);
+    return { config: withoutEmptyLists(entries), dropIn: dropInEntries(server ? input.k3s.extraServerArgs : input.k3s.extraAgentArgs) };
+}
+
+/** Renders config.yaml and the drop-in for one node. */
+export function renderK3sConfig(input: K3sNodeConfigInput): RenderedK3sConfig {
+    const { config, dropIn } = k3sNodeConfig(input);
     return {
-        config: header(input.nodeName, "k3s configuration") + renderEntries(entries),
-        dropIn: renderDropIn(input.nodeName, server ? input.k3s.extraServerArgs : input.k3s.extraAgentArgs),
+        config: header(input.nodeName, "k3s configuration") + renderEntries(config),
+        dropIn: Object.keys(dropIn).length === 0 ? "" : header(input.nodeName, "k3s extra settings") + renderEntries(dropIn),
     };
 }

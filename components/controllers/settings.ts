@@ -3,6 +3,7 @@ import type { Problem } from "../../model/check";
 import { isPinnedImage } from "../../model/formats/names";
 import { Duration, Enum, ImageReference, Integer, type Static, Type } from "../../model/schema";
 import { actimanagerMinKubernetesMinor } from "../versions";
+import { ControlLoopsSettingsSchema } from "./loops-settings";
 
 export const ActimanagerSettingsSchema = Type.Object({
     enabled: Type.Boolean({ default: false, description: "Install actimanager (Kubernetes >= 1.31)." }),
@@ -25,7 +26,8 @@ export const ActimanagerSettingsSchema = Type.Object({
 
 export const ControllersSettingsSchema = Type.Object({
     actimanager: ActimanagerSettingsSchema,
-}, { additionalProperties: false, default: {}, description: "Optional resource-management controllers." });
+    ...ControlLoopsSettingsSchema.properties,
+}, { additionalProperties: false, default: {}, description: "Optional resource-management controllers: actimanager and the control loops." });
 
 export type ActimanagerSettings = Static<typeof ActimanagerSettingsSchema>;
 export type ControllersSettings = Static<typeof ControllersSettingsSchema>;

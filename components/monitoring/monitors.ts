@@ -4,6 +4,7 @@
  * catalogue of metric names each monitor or scrape job produces (the dashboards and the policy pack check
  * against it).
  */
+import { CONTROLLER_METRIC_NAMES, LOOPS_POD_MONITOR } from "../../controllers/runtime/metric-names";
 import { NUMAFLOW_SYSTEM_NAMESPACE } from "../numaflow/values";
 
 /** Namespace of the monitoring stack (releases, monitors, Grafana's Secret and dashboards). */
@@ -326,6 +327,8 @@ export interface MetricSource {
 export const METRIC_CATALOGUE: readonly MetricSource[] = [
     ...MONITORS.map((m): MetricSource => ({ source: m.name, kind: m.kind, metrics: m.metrics })),
     { source: CADVISOR_JOB.name, kind: "ScrapeJob", metrics: CADVISOR_JOB.metrics },
+    // The control loops' PodMonitor, declared by the controllers layer (components/controllers/control-loops.ts).
+    { source: LOOPS_POD_MONITOR, kind: "PodMonitor", metrics: CONTROLLER_METRIC_NAMES },
     { source: "every-scrape", kind: "ScrapeJob", metrics: SCRAPE_METRICS },
 ];
 

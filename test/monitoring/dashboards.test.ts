@@ -68,14 +68,14 @@ describe("dashboards", () => {
     it("the ptychography dashboard has the inventory's rows, each with panels", () => {
         const d = dashboards.find((x) => x.uid === "charon-ptychography")!.dashboard;
         const rows = d.panels.filter((p: any) => p.type === "row").map((p: any) => p.title);
-        assert.deepEqual(rows, ["Messaging", "Vertex scaling", "Containers", "Node", "GPU", "PvaPy"]);
+        assert.deepEqual(rows, ["Messaging", "Vertex scaling", "Containers", "Node", "GPU", "PvaPy", "Resource controllers"]);
         const vars = d.templating.list.map((v: any) => v.name);
         assert.deepEqual(vars, ["datasource", "pipeline", "vertex"]);
         // Every source of the original metric list is shown somewhere.
         const used = new Set(dashboardQueries(d).flatMap((q) => metricNames(q.expr)));
         const sources = new Set([...used].flatMap((m) => catalogueIndex().get(m) ?? []));
         for (const source of ["numaflow-pipeline-metrics", "numaflow-pipeline-daemon-metrics", "numaflow-controller-metrics",
-            "kubelet-cadvisor", "node-exporter", "kube-state-metrics", "dcgm-monitor", "workload-metrics"]) {
+            "kubelet-cadvisor", "node-exporter", "kube-state-metrics", "dcgm-monitor", "workload-metrics", "charon-control-loops"]) {
             assert.ok(sources.has(source), `no panel shows ${source}`);
         }
         for (const wrong of ["DCGM_FI_DEV_SM_UTIL", "DCGM_FI_DEV_DRAM_UTIL", "DCGM_FI_DEV_FB_TOTAL"]) {

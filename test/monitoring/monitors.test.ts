@@ -125,7 +125,7 @@ describe("monitors", () => {
 
 describe("metric catalogue", () => {
     it("lists every monitor and scrape job, with unique names per source", () => {
-        assert.deepEqual(METRIC_CATALOGUE.map((e) => e.source), [...MONITORS.map((m) => m.name), CADVISOR_JOB.name, "every-scrape"]);
+        assert.deepEqual(METRIC_CATALOGUE.map((e) => e.source), [...MONITORS.map((m) => m.name), CADVISOR_JOB.name, "charon-control-loops", "every-scrape"]);
         for (const entry of METRIC_CATALOGUE) {
             assert.equal(new Set(entry.metrics).size, entry.metrics.length, entry.source);
             for (const metric of entry.metrics) {

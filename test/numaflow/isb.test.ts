@@ -6,7 +6,7 @@ import {
 } from "../../components/numaflow";
 import { parseDuration } from "../../model/formats/duration";
 import { goParseDurations } from "../helpers/go-duration";
-import { checkBufferConfig, validateInterStepBufferService } from "../../components/crds";
+import { bufferConfigProblems as checkBufferConfig, isbProblems as validateInterStepBufferService } from "../helpers/numaflow";
 import { jetstreamVersion } from "../../components/versions";
 import { defaultIsb } from "./fixtures";
 import type { IsbSettings } from "../../components/numaflow/settings";

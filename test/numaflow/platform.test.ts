@@ -6,7 +6,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { validateResource } from "../helpers/kube-schema";
 import { runComponents, unwrap, RecordedResource } from "../helpers/pulumi-mocks";
 import { NumaflowPlatform, NumaflowPlatformArgs } from "../../components/numaflow";
-import { validateInterStepBufferService } from "../../components/crds";
+import { isbProblems as validateInterStepBufferService } from "../helpers/numaflow";
 import { clusterNodes, defaultIsb } from "./fixtures";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";

@@ -4,7 +4,7 @@ import { WORKFLOW_READY_TIMEOUT_MINUTES } from "../../workflows/aps/workflow";
 import { layerSettings } from "../helpers/settings";
 import * as k8s from "@pulumi/kubernetes";
 import * as fc from "fast-check";
-import { validatePipeline } from "../../components/crds";
+import { pipelineProblems as validatePipeline } from "../helpers/numaflow";
 import { apsImages } from "../../components/versions";
 import { ApsPtychoNN, pipelineProfiles, ptychographyPipeline, vertexTuning, type PipelineOptions } from "../../workflows/aps";
 import { runComponents, unwrap } from "../helpers/pulumi-mocks";
