@@ -322,6 +322,8 @@ export async function devScenario(ctx: ScenarioContext): Promise<void> {
             const r = await s.npm("up", ["--yes"]);
             console.log(indent(summaryLines(r.stdout) || tailText(outputOf(r), 40), 6));
             mustSucceed(r, "npm run up -- --yes");
+            // The provider plugin is the release the SDK asks for (no "expected to have version" warning).
+            check(!/expected to have version/.test(outputOf(r)), `the engine warns about a plugin version:\n${outputOf(r).split("\n").filter((l) => /expected to have version/.test(l)).join("\n")}`);
             check(r.stderr.includes(`using the local file backend in ${path.join(home, ".pulumi")}`), `no local-backend note:\n${tailText(r.stderr, 10)}`);
             check(/^Policies:\s*\n\s*\S+ charon@v[\d.]+ \(local: \S+\/policies\)/m.test(r.stdout), `the policy pack did not run:\n${tailText(r.stdout, 25)}`);
             const c = summaryCounts(r.stdout);
