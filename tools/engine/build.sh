@@ -64,7 +64,9 @@ flock 9
 log "cache $cache_root; GOCACHE=$(go env GOCACHE); GOMODCACHE=$(go env GOMODCACHE)"
 
 mod_version() { (cd "$1" && go list -m -f '{{.Version}}' "$2"); }
-mod_dir() { (cd "$1" && go list -m -f '{{.Dir}}' "$2"); }
+# The module's directory in the module cache, downloading it first (`go list -m` alone reports no Dir, and no
+# Time, for a module that is not in the cache yet).
+mod_dir() { (cd "$1" && go mod download "$2" && go list -m -f '{{.Dir}}' "$2"); }
 
 # go_build <out> <package> [ldflags]: run inside the module directory.
 go_build() {
@@ -111,7 +113,7 @@ build_control_plane() {
     major="${k8s#v}"; major="${major%%.*}"
     minor="${k8s#v*.}"; minor="${minor%%.*}"
     # Without these stamps the servers report v0.0.0-master+$Format:%H$, which clients that parse versions reject.
-    date="$(cd control-plane && go list -m -f '{{.Time.UTC.Format "2006-01-02T15:04:05Z"}}' k8s.io/kubernetes)"
+    date="$(cd control-plane && go mod download k8s.io/kubernetes && go list -m -f '{{.Time.UTC.Format "2006-01-02T15:04:05Z"}}' k8s.io/kubernetes)"
     for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
         stamp+=" -X $pkg.gitVersion=$k8s -X $pkg.gitMajor=$major -X $pkg.gitMinor=$minor"
         stamp+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=$date"
