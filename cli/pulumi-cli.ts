@@ -1,46 +1,74 @@
-/** Finding the Pulumi CLI: the one on PATH, else the pinned version installed with the Automation API's installer. */
+/**
+ * Finding the Pulumi CLI: the one on PATH, else the pinned version in ~/.pulumi/versions/, else one download of it
+ * with the Automation API's installer. A failed download is remembered, so later commands answer at once with the
+ * ways to get a CLI offline instead of trying again.
+ */
+import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { PulumiCommand } from "@pulumi/pulumi/automation";
 import { pulumiCliVersion } from "../components/versions";
-
-export class CliUnavailableError extends Error {
-    constructor(readonly reasons: string[]) {
-        super([
-            `The Pulumi CLI is not on PATH and installing Pulumi ${pulumiCliVersion} failed.`,
-            `Install it (https://www.pulumi.com/docs/install/, e.g. \`curl -fsSL https://get.pulumi.com | sh -s -- --version ${pulumiCliVersion}\`)`,
-            "and put it on PATH, then run the command again. Details:",
-            ...reasons.map((r) => `  - ${r.split("\n")[0]}`),
-        ].join("\n"));
-        this.name = "CliUnavailableError";
-    }
-}
 
 /** Where the pinned CLI is installed when it is not on PATH (the Automation API's own default location). */
 export function pinnedInstallRoot(home = os.homedir()): string {
     return path.join(home, ".pulumi", "versions", pulumiCliVersion);
 }
 
-export async function findOrInstallCli(log: (line: string) => void): Promise<PulumiCommand> {
-    const reasons: string[] = [];
+/** The file recording a failed download (so it is attempted once per machine and user). */
+export function downloadFailedMarker(env: NodeJS.ProcessEnv = process.env, home = os.homedir()): string {
+    return path.join(env.XDG_CACHE_HOME ?? path.join(home, ".cache"), "charon", `pulumi-${pulumiCliVersion}-download-failed`);
+}
+
+export class CliUnavailableError extends Error {
+    constructor(reason: string, marker: string, root: string, retried: boolean) {
+        super([
+            `the Pulumi CLI is not on PATH and downloading Pulumi ${pulumiCliVersion} ${retried ? "failed" : "failed earlier"} (${reason})` +
+            `${retried ? "; it is not retried on this machine" : ", so it is not tried again"}. Get a CLI one of these ways, then run the command again:`,
+            `  - on a machine with internet: curl -fsSL https://get.pulumi.com | sh -s -- --version ${pulumiCliVersion}; copy ~/.pulumi/bin/pulumi* to ${path.join(root, "bin")}/ here (or anywhere on PATH)`,
+            "  - build it from the Go module proxy with the project's engine build: tools/engine/build.sh (see tools/engine/README.md), then put the pulumi it built on PATH",
+            `  - to download again: rm ${marker}`,
+        ].join("\n"));
+        this.name = "CliUnavailableError";
+    }
+}
+
+function firstLine(text: string): string {
+    return text.split("\n").map((l) => l.trim()).find((l) => l.length > 0) ?? text;
+}
+
+export interface FindCliOptions {
+    log: (line: string) => void;
+    env?: NodeJS.ProcessEnv;
+    home?: string;
+}
+
+export async function findOrInstallCli(opts: FindCliOptions): Promise<PulumiCommand> {
+    const env = opts.env ?? process.env;
+    const home = opts.home ?? os.homedir();
     try {
         return await PulumiCommand.get();
-    } catch (err) {
-        const text = String((err as Error).message ?? err);
-        reasons.push(/code: -2\b|ENOENT/.test(text) ? "no `pulumi` executable on PATH" : `pulumi on PATH: ${text}`);
+    } catch {
+        // not on PATH (or not runnable): try the pinned install
     }
     // The installer's default version is the SDK's own, which a test keeps equal to pulumiCliVersion.
-    const root = pinnedInstallRoot();
+    const root = pinnedInstallRoot(home);
     try {
         return await PulumiCommand.get({ root });
     } catch {
         // not installed there yet
     }
-    log(`Pulumi CLI not found on PATH; installing ${pulumiCliVersion} into ${root} …`);
+    const marker = downloadFailedMarker(env, home);
+    if (fs.existsSync(marker)) {
+        const recorded = fs.readFileSync(marker, "utf8").trim();
+        throw new CliUnavailableError(firstLine(recorded.replace(/^[^ ]+ /, "")) || "see the marker file", marker, root, false);
+    }
+    opts.log(`Pulumi CLI not found on PATH; downloading Pulumi ${pulumiCliVersion} into ${root} (once) …`);
     try {
         return await PulumiCommand.install({ root });
     } catch (err) {
-        reasons.push(`installing ${pulumiCliVersion} into ${root}: ${(err as Error).message}`);
+        const reason = firstLine(String((err as Error).message ?? err));
+        fs.mkdirSync(path.dirname(marker), { recursive: true });
+        fs.writeFileSync(marker, `${new Date().toISOString()} ${reason}\n`);
+        throw new CliUnavailableError(reason, marker, root, true);
     }
-    throw new CliUnavailableError(reasons);
 }
