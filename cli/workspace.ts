@@ -171,3 +171,23 @@ export async function withEngineConfig<T>(opened: OpenedStack, fn: (configFile: 
         }
     }
 }
+
+/** A stack's outputs (name → value, secrets decrypted), through the same CLI, backend and passphrase as `npm run up`. */
+export async function readStackOutputs(name: string, log: Log): Promise<Record<string, unknown>> {
+    const opened = await openStack(name, { create: false, requireStackFile: false, log });
+    const outputs = await opened.stack.outputs();
+    return Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.value]));
+}
+
+/** The stack's kubeconfig output (a secret), or a one-line reason why there is none yet. */
+export async function stackKubeconfig(name: string, log: Log): Promise<string> {
+    const outputs = await readStackOutputs(name, log);
+    let kubeconfig = outputs.kubeconfig;
+    if (kubeconfig !== null && typeof kubeconfig === "object") {
+        kubeconfig = yaml.dump(kubeconfig);
+    }
+    if (typeof kubeconfig !== "string" || kubeconfig.trim() === "") {
+        throw new MissingStackError(`stack ${name} has no kubeconfig output yet: npm run up -- --stack ${name} builds its cluster`);
+    }
+    return kubeconfig;
+}
