@@ -5,11 +5,13 @@ import { K3sCluster } from "./components/cluster";
 import { MonitoringStack } from "./components/monitoring";
 import { NumaflowPlatform } from "./components/numaflow";
 import { GpuSupport, gpuStackWanted } from "./components/gpu";
-import { Actimanager } from "./components/controllers";
+import { Actimanager, ControlLoops } from "./components/controllers";
 import { apsWorkflow, Experiment, experimentRecords } from "./workflows";
+import { loadDashboards } from "./workflows/dashboards";
 
 const settings = readStackSettings();
 const aps = settings.workflows.aps;
+const chartSource = settings.charts.source;
 
 // Layer 1: machines → k3s cluster.
 const cluster = new K3sCluster("charon", {
@@ -23,7 +25,11 @@ const onCluster = { provider: cluster.provider };
 
 // Layer 2: platform services (independent Helm releases install in parallel).
 const monitoring = new MonitoringStack("monitoring", {
-    ...settings.monitoring, nodes: cluster.nodes, workloadNamespaces: [aps.namespace],
+    ...settings.monitoring,
+    nodes: cluster.nodes,
+    workloadNamespaces: [aps.namespace],
+    chartSource,
+    dashboards: Object.fromEntries(loadDashboards().map((d) => [d.file, d.json])),
 }, onCluster);
 
 const numaflow = new NumaflowPlatform("numaflow", {
@@ -33,27 +39,43 @@ const numaflow = new NumaflowPlatform("numaflow", {
     metricsQueryUrl: monitoring.queryUrl,
     metricsTenant: monitoring.tenant,
     monitoringCrds: monitoring.crds,
+    chartSource,
 }, onCluster);
 
 const gpu = gpuStackWanted(settings.gpu.stack, settings.hosts)
-    ? new GpuSupport("gpu", { monitoringCrds: monitoring.crds, scrapeInterval: settings.monitoring.rapidScrapeInterval }, onCluster)
+    ? new GpuSupport("gpu", { monitoringCrds: monitoring.crds, scrapeInterval: settings.monitoring.rapidScrapeInterval, chartSource }, onCluster)
     : undefined;
 
-const actimanager = settings.controllers.actimanager.enabled
-    ? new Actimanager("actimanager", { ...settings.controllers.actimanager, image: settings.controllers.actimanager.image! }, onCluster)
+const { enabled: actimanagerEnabled, image: actimanagerImage, ...actimanagerSettings } = settings.controllers.actimanager;
+const actimanager = actimanagerEnabled && actimanagerImage !== undefined
+    ? new Actimanager("actimanager", { ...actimanagerSettings, image: actimanagerImage }, onCluster)
     : undefined;
 
 // Layer 3: the workflow and the experiments run on it, one after another so each stream has the pipeline (and
 // its measured window) to itself; each is harvested into results/ when its stream ends.
 const gpuFound = cluster.nodes.apply((nodes) => nodes.some((n) => n.gpuCount > 0));
 const workflow = apsWorkflow(aps, { gpuLimit: gpu === undefined ? false : gpuFound, numaflow }, onCluster);
+// The control loops on the workflow (observe Mimir → decide → scale or resize in place), when any is enabled.
+const { pdReplicas, inplaceResize, custom } = settings.controllers;
+const loopsEnabled = workflow !== undefined && [pdReplicas, inplaceResize, ...custom].some((loop) => loop.enabled);
+const controlLoops = loopsEnabled ? new ControlLoops("control-loops", {
+    settings: settings.controllers,
+    namespace: aps.namespace,
+    metricsQueryUrl: monitoring.queryUrl,
+    metricsTenant: monitoring.tenant,
+    workflow,
+    monitoringCrds: monitoring.crds,
+    scrapeInterval: settings.monitoring.rapidScrapeInterval,
+    after: numaflow.workloadNamespace,
+}, onCluster) : undefined;
+
 const experimentRuns: Experiment[] = [];
 for (const experiment of workflow === undefined ? [] : settings.experiments) {
     const previous = experimentRuns[experimentRuns.length - 1];
     experimentRuns.push(new Experiment(`experiment-${experiment.name}`, {
         experiment,
         workflow: workflow!,
-        after: previous ? [monitoring, previous.job] : [monitoring],
+        after: previous ? [monitoring, previous.job] : [monitoring, ...(controlLoops ? [controlLoops] : [])],
         defaultChannel: aps.channel,
         namespace: aps.namespace,
         image: aps.images.pvapy,
@@ -75,4 +97,5 @@ export const numaflowUiUrl = numaflow.uiUrl;
 export const numaflowUiAccessCommand = numaflow.uiAccessCommand;
 export const gpuStack = gpu ? "installed" : "not installed";
 export const actimanagerScheduler = actimanager?.schedulerName;
+export const controlLoopNames = controlLoops?.loops;
 export const experiments = experimentRecords(experimentRuns);

@@ -45,6 +45,8 @@ export const monitoringCharts = {
 // ── numaflow ─────────────────────────────────────────────────────────────────────────────────────────────
 /** Numaflow controller, UI server and webhook (chart 0.4.6 ↔ Numaflow v1.7.5), namespace numaflow-system. */
 export const numaflowChart = { repo: "https://numaproj.io/helm-charts", chart: "numaflow", version: "0.4.6" } as const;
+/** The Numaflow release that chart installs: its CRDs and default controller config are what objects are checked against. */
+export const numaflowVersion = "v1.7.5";
 /**
  * NATS JetStream server of the InterStepBufferService: a `version` key of the controller ConfigMap's
  * isbsvc.jetstream.versions list shipped by the chart above (nats:2.10.29 with its exporter and reloader).
@@ -86,3 +88,10 @@ export const apsImages = {
  * image (charon:controllers.actimanager.image). Kubernetes >= 1.31 is required (maestro is kube-scheduler 1.31).
  */
 export const actimanagerMinKubernetesMinor = 31;
+
+// ── control loops ────────────────────────────────────────────────────────────────────────────────────────
+/**
+ * The public Node.js image the control loops run on (the official image's Node 22 LTS on Alpine 3.23; the `node`
+ * user is uid 1000). The loops' code is bundled by the program and mounted from a ConfigMap: no image is built.
+ */
+export const controlLoopImage = "docker.io/library/node:22.22.0-alpine3.23";

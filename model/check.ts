@@ -54,18 +54,21 @@ export function childKey(parent: string, child: string | number): string {
 const compiled = new WeakMap<TSchema, ReturnType<typeof ajv.compile>>();
 
 /**
- * Validates a copy of `value` against `schema`, filling in defaults. `root` prefixes every key (e.g. `charon:`).
- * The returned value is typed by the schema; it is only safe to use when `problems` is empty.
+ * Validates a copy of `value` against `schema`, filling in defaults (the schema's own too, when `value` is
+ * undefined). `root` prefixes every key (e.g. `charon:`). The returned value is typed by the schema; it is only
+ * safe to use when `problems` is empty.
  */
 export function checkValue<T extends TSchema>(schema: T, value: unknown, root: string): { value: Static<T>; problems: Problem[] } {
     let validate = compiled.get(schema);
     if (validate === undefined) {
-        validate = ajv.compile(schema);
+        // Wrapped in an object so a layer's schema may carry a default of its own (Ajv ignores defaults at the root).
+        validate = ajv.compile({ type: "object", properties: { value: schema } });
         compiled.set(schema, validate);
     }
-    const copy = value === undefined ? undefined : structuredClone(value);
-    validate(copy);
-    return { value: copy as Static<T>, problems: renderErrors(validate.errors ?? [], copy, root) };
+    const holder = { value: value === undefined ? undefined : structuredClone(value) };
+    validate(holder);
+    const errors = (validate.errors ?? []).map((e) => ({ ...e, instancePath: e.instancePath.replace(/^\/value/, "") }));
+    return { value: holder.value as Static<T>, problems: renderErrors(errors, holder.value, root) };
 }
 
 /** Ajv's errors as problem lines in the project's wording, in document order, one per key and cause. */

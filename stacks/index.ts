@@ -1,10 +1,18 @@
 import * as pulumi from "@pulumi/pulumi";
+import { isConfigSecret } from "@pulumi/pulumi/runtime/config";
 import { rawSettingsFromConfig, resolveSettings } from "./load";
-import { Settings } from "./settings";
+import type { Settings } from "./schema";
+
+// The SDK marks this export internal and leaves it out of its declarations; it is how the runtime tells secret
+// config apart (from PULUMI_CONFIG_SECRET_KEYS), so it is declared here with its real signature.
+declare module "@pulumi/pulumi/runtime/config" {
+    export function isConfigSecret(k: string): boolean;
+}
 
 export * from "./settings";
-export { SettingsError, resolveSettings, rawSettingsFromConfig, CONFIG_NAMESPACE } from "./load";
+export { SettingsError, resolveSettings, rawSettingsFromConfig, mergeLayers, CONFIG_NAMESPACE } from "./load";
 export { presets } from "./presets";
+export { SettingsSchema, presetNames } from "./schema";
 
 /**
  * Reads and validates the stack's `charon:*` config. Called once, by the composition root; a bad setting throws
@@ -12,8 +20,6 @@ export { presets } from "./presets";
  */
 export function readStackSettings(): Settings {
     const config = pulumi.runtime.allConfig();
-    // isConfigSecret is not in the SDK's type declarations, but it is how the runtime tells secret config apart.
-    const isSecret: (key: string) => boolean = (pulumi.runtime as any).isConfigSecret;
-    const secretKeys = new Set(Object.keys(config).filter((k) => isSecret(k)));
+    const secretKeys = new Set(Object.keys(config).filter((k) => isConfigSecret(k)));
     return resolveSettings(rawSettingsFromConfig(config), { secretKeys });
 }

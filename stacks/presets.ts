@@ -1,4 +1,5 @@
-import { HostSettings, PresetName } from "./settings";
+import type { HostSettings } from "../components/cluster/settings";
+import type { PresetName } from "./schema";
 
 /**
  * Named presets: a layer of settings between the schema defaults and the stack's own config.

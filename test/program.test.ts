@@ -131,6 +131,35 @@ describe("the whole program per preset (mock runtime)", function () {
         });
     });
 
+    describe("gpu-node with the in-place resize loop and an experiment (the example stack file)", () => {
+        let gpu: ProgramRun;
+        before(async () => {
+            gpu = await run({
+                ...gpuNode,
+                experiments: [{ name: "fps100", frameRate: 100, durationSeconds: 300 }],
+                controllers: { inplaceResize: { enabled: true } },
+            }, { gpu1: 1 });
+        });
+
+        it("deploys the loop next to the pipeline with exactly the RBAC it needs, before the experiment's stream", () => {
+            const loops = gpu.get("charon:controllers:ControlLoops", "control-loops");
+            const role = gpu.ofType("kubernetes:rbac.authorization.k8s.io/v1:Role").find((r) => r.parent === loops.urn)!;
+            assert.equal(role.inputs.metadata.namespace, "default");
+            assert.deepEqual(role.inputs.rules, [
+                { apiGroups: [""], resources: ["pods"], verbs: ["list"] },
+                { apiGroups: [""], resources: ["pods/resize"], verbs: ["patch"] },
+            ]);
+            const deployment = gpu.ofType("kubernetes:apps/v1:Deployment").find((r) => r.parent === loops.urn)!;
+            const account = gpu.ofType("kubernetes:core/v1:ServiceAccount").find((r) => r.parent === loops.urn)!;
+            const binding = gpu.ofType("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding").find((r) => r.parent === loops.urn)!;
+            assert.equal(deployment.inputs.spec.template.spec.serviceAccountName, account.inputs.metadata.name);
+            assert.deepEqual(binding.inputs.subjects, [{ kind: "ServiceAccount", name: account.inputs.metadata.name, namespace: "default" }]);
+            assert.equal(binding.inputs.roleRef.name, role.inputs.metadata.name);
+            const job = gpu.get("kubernetes:batch/v1:Job", "experiment-fps100-stream");
+            assert.ok(reaches(gpu, job, loops), "the stream starts once the loop runs");
+        });
+    });
+
     describe("cluster (1 server + 3 agents)", () => {
         let c: ProgramRun;
         before(async () => { c = await run(cluster, { a3: 2 }); });

@@ -15,7 +15,8 @@
 #         does not match package-lock.json.
 #   test: main, plus the Debian packages below (apt-get, as root or through sudo), the Python packages of
 #         test/requirements.txt in a virtual environment, Go (the toolchain module from the Go module proxy when
-#         the machine's Go is missing or older than the engine tier needs) and actionlint built from the proxy.
+#         the machine's Go is missing or older than the engine tier needs), actionlint built from the proxy, and the
+#         Go modules the tests read (Numaflow's CRDs).
 # Everything but the Debian packages lands in ${CHARON_CACHE:-$HOME/.cache}: charon-node/, charon-python/,
 # charon-go/, charon-tools/bin/ (actionlint, and go when this script fetched it).
 set -euo pipefail
@@ -254,6 +255,30 @@ elif needs "actionlint: building $actionlint_version from the Go module proxy in
     [ -n "$go" ] || fail "no Go to build actionlint with"
     mkdir -p "$tools_bin"
     GOBIN="$tools_bin" GOTOOLCHAIN=local GOFLAGS="${GOFLAGS:-} -trimpath" "$go" install "github.com/rhysd/actionlint/cmd/actionlint@$actionlint_version"
+fi
+
+# ---- Go modules the tests read -------------------------------------------------------------------------------
+# Numaflow's CRDs and default controller config, from its Go module at the version the chart installs
+# (components/versions.ts), in the Go module cache (test/helpers/numaflow.ts reads it there).
+numaflow_version="$(sed -n 's/^export const numaflowVersion = "\(v[^"]*\)";/\1/p' components/versions.ts)"
+if [ -n "$numaflow_version" ]; then
+    modcache=""
+    if [ -n "$go" ]; then
+        modcache="$("$go" env GOMODCACHE 2>/dev/null || true)"
+    fi
+    if [ -n "$modcache" ] && [ -d "$modcache/github.com/numaproj/numaflow@$numaflow_version/config/base/crds/full" ]; then
+        say "Go module github.com/numaproj/numaflow@$numaflow_version present in $modcache"
+    elif needs "Go modules: downloading github.com/numaproj/numaflow@$numaflow_version (Numaflow's CRDs the tests check against)"; then
+        [ -n "$go" ] || fail "no Go to download Go modules with"
+        (cd "${TMPDIR:-/tmp}" && GOFLAGS="" GOTOOLCHAIN=local "$go" mod download "github.com/numaproj/numaflow@$numaflow_version")
+    fi
+fi
+
+# Tests run `go` from PATH: when the machine's Go is missing or too old, npm scripts of this checkout get the one
+# fetched above through node_modules/.bin (npm puts it first on PATH), as they get Node.
+if [ -n "$go" ] && [ "$go" = "$go_root/bin/go" ] && [ -d node_modules/.bin ] && [ "$check_only" -eq 0 ]; then
+    ln -sfn "$go_root/bin/go" node_modules/.bin/go
+    say "npm scripts of this checkout run Go $go_toolchain (node_modules/.bin/go); elsewhere: export PATH=\"$tools_bin:\$PATH\""
 fi
 
 if [ "$missing_any" -eq 1 ]; then

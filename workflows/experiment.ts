@@ -5,8 +5,7 @@
 import { createHash } from "node:crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { apsImages } from "../components/versions";
-import type { ExperimentSettings, HarvestSettings } from "../stacks/settings-workflows";
+import type { ExperimentSettings, HarvestSettings } from "./settings";
 import { PART_OF, RESIZE_WITHOUT_RESTART } from "./aps/constants";
 import { type ExperimentWindow, type JobState, experimentWindow, harvestHook, resultsPath } from "./harvest-hook";
 
@@ -113,26 +112,26 @@ export interface ExperimentRecord {
 export interface ExperimentArgs {
     /** The experiment's settings (name, workflow, run, stream parameters, wait margin). */
     experiment: ExperimentSettings;
-    /** Channel used when the experiment sets none (the workflow's channel). Defaults to "pvapy:image". */
-    defaultChannel?: string;
-    /** Namespace of the Job (the workflow's). Defaults to "default". */
-    namespace?: string;
-    /** Image with pvapy-ad-sim-server. Defaults to versions.ts `apsImages.pvapy`. */
-    image?: string;
+    /** Channel used when the experiment sets none (the workflow's channel). */
+    defaultChannel: string;
+    /** Namespace of the Job (the workflow's). */
+    namespace: string;
+    /** Image with pvapy-ad-sim-server. */
+    image: string;
     /** The deployed workflow (ApsPtychoNN or ApsBaseline): the stream starts once it is ready. */
     workflow: pulumi.Resource;
     /** Further resources the stream must wait for (e.g. the monitoring stack, so the window is scraped). */
-    after?: pulumi.Resource[];
+    after: pulumi.Resource[];
     /** Stack name: results go to <resultsDir>/<stack>/<experiment>/<run>/. */
     stack: string;
-    /** Harvest settings; undefined or enabled: false declares no hook. */
-    harvest?: HarvestSettings;
+    /** Harvest settings; enabled: false declares no hook. */
+    harvest: HarvestSettings;
     /** Kubeconfig of the cluster (secret): the hook reaches Mimir through the API server's service proxy. */
     kubeconfig: pulumi.Input<string>;
     /** In-cluster Prometheus-compatible query URL of Mimir (e.g. http://mimir-gateway.monitoring.svc/prometheus). */
     metricsQueryUrl: pulumi.Input<string>;
     /** Mimir tenant (X-Scope-OrgID). */
-    metricsTenant?: pulumi.Input<string>;
+    metricsTenant: pulumi.Input<string>;
 }
 
 /** One experiment run: the stream Job, awaited, and its harvest hook. */
@@ -154,7 +153,7 @@ export class Experiment extends pulumi.ComponentResource {
         const e = args.experiment;
         this.experimentName = e.name;
         const stream: StreamParameters = {
-            channel: e.channel ?? args.defaultChannel ?? "pvapy:image",
+            channel: e.channel ?? args.defaultChannel,
             frameRate: e.frameRate,
             imageWidth: e.imageWidth,
             imageHeight: e.imageHeight,
@@ -162,8 +161,8 @@ export class Experiment extends pulumi.ComponentResource {
             durationSeconds: e.durationSeconds,
         };
         const timeout = `${streamTimeoutSeconds(e.durationSeconds, e.marginSeconds)}s`;
-        const harvest = args.harvest?.enabled ? args.harvest : undefined;
-        const results = resultsPath(args.harvest?.resultsDir ?? "results", args.stack, e.name, e.run);
+        const harvest = args.harvest.enabled ? args.harvest : undefined;
+        const results = resultsPath(args.harvest.resultsDir, args.stack, e.name, e.run);
         const hook = harvest && harvestHook(`${name}-harvest`, {
             stack: args.stack,
             experiment: e.name,
@@ -181,21 +180,21 @@ export class Experiment extends pulumi.ComponentResource {
         });
 
         this.job = new k8s.batch.v1.Job(`${name}-stream`, streamJob({
-            namespace: args.namespace ?? "default",
+            namespace: args.namespace,
             experiment: e.name,
             run: e.run,
             workflow: e.workflow,
-            image: args.image ?? apsImages.pvapy,
+            image: args.image,
             stream,
             marginSeconds: e.marginSeconds,
         }), {
             parent: this,
-            dependsOn: [args.workflow, ...(args.after ?? [])],
+            dependsOn: [args.workflow, ...args.after],
             customTimeouts: { create: timeout, update: timeout },
             ...(hook ? { hooks: { afterCreate: [hook], afterUpdate: [hook] } } : {}),
         });
 
-        const margin = args.harvest?.marginSeconds ?? 0;
+        const margin = args.harvest.marginSeconds;
         this.window = pulumi.all([this.job.metadata, this.job.status]).apply(([metadata, status]) =>
             status?.completionTime ? experimentWindow({ metadata, status } as JobState, margin) : undefined);
         this.run = pulumi.output(e.run);

@@ -13,7 +13,7 @@ import type { Manifest } from "../harvester/manifest";
 import { parseKubeconfig, serviceProxyEndpoint } from "../harvester/kube";
 import { parseQueriesFile } from "../harvester/options";
 import { parseDuration } from "../harvester/time";
-import type { HarvestFormat, HarvestMode } from "../stacks/settings-workflows";
+import type { HarvestFormat, HarvestMode } from "./settings";
 
 /** The window an experiment is measured over, RFC 3339 UTC. Exported per experiment as `window`. */
 export interface ExperimentWindow {

@@ -3,10 +3,10 @@
  * tests can render exactly what a host will execute and run it against a throwaway root.
  */
 import * as path from "node:path";
-import { HostSettings, K3sSettings } from "../../stacks/settings";
+import { HostSettings, K3sSettings } from "./settings";
 import { k3sInstallScriptUrl, nvidiaContainerToolkitVersion } from "../versions";
 import {
-    airgapStagingDir, basePackages, drainTimeoutSeconds, etcdPorts, nodePorts, nvidiaRepository, PortRule, serverPorts,
+    airgapStagingDir, basePackages, drainTimeoutSeconds, etcdPorts, k3sPaths, nodePorts, nvidiaRepository, PortRule, serverPorts,
 } from "./constants";
 import { RenderedK3sConfig } from "./k3s-config";
 import { renderScriptCommand } from "./script";
@@ -44,14 +44,21 @@ export function firewallPorts(role: "server" | "agent", serverCount: number, ope
     return [...new Set(rules)];
 }
 
+/** What a host's firewall trusts and opens. */
+export function firewallRules(host: Pick<HostSettings, "role">, serverCount: number, k3s: Pick<K3sSettings, "clusterCidr" | "serviceCidr">,
+    openPorts: PortRule[]): { trustedSources: string[]; openPorts: string[] } {
+    return { trustedSources: [k3s.clusterCidr, k3s.serviceCidr], openPorts: firewallPorts(host.role, serverCount, openPorts) };
+}
+
 /** firewall.sh: trusted pod/service networks and open ports while firewalld runs; removed on delete. */
 export function firewallCommand(host: Pick<HostSettings, "name" | "role">, serverCount: number,
     k3s: Pick<K3sSettings, "clusterCidr" | "serviceCidr">, openPorts: PortRule[]): CommandTexts {
+    const rules = firewallRules(host, serverCount, k3s, openPorts);
     const env = (action: "apply" | "remove") => ({
         CHARON_HOST: host.name,
         CHARON_FIREWALL_ACTION: action,
-        CHARON_TRUSTED_SOURCES: `${k3s.clusterCidr} ${k3s.serviceCidr}`,
-        CHARON_OPEN_PORTS: firewallPorts(host.role, serverCount, openPorts).join(" "),
+        CHARON_TRUSTED_SOURCES: rules.trustedSources.join(" "),
+        CHARON_OPEN_PORTS: rules.openPorts.join(" "),
     });
     return sameOnUpdate(
         renderScriptCommand("firewall", env("apply"), `charon: firewall of host ${host.name}`),
@@ -112,6 +119,9 @@ export function installCommand(host: Pick<HostSettings, "name" | "role">, render
             CHARON_K3S_VERSION: k3s.version,
             CHARON_K3S_CONFIG: rendered.config,
             CHARON_K3S_DROPIN: rendered.dropIn,
+            CHARON_K3S_CONFIG_PATH: k3sPaths.config,
+            CHARON_K3S_DROPIN_PATH: k3sPaths.dropIn,
+            CHARON_K3S_TOKEN_PATH: k3sPaths.token,
             CHARON_K3S_INSTALL_URL: k3sInstallScriptUrl(k3s.version),
             CHARON_API_TIMEOUT: String(k3s.apiReadyTimeoutSeconds),
             CHARON_AIRGAP: String(airgap !== undefined),
@@ -122,6 +132,9 @@ export function installCommand(host: Pick<HostSettings, "name" | "role">, render
         renderScriptCommand("uninstall-k3s", {
             CHARON_HOST: host.name,
             CHARON_K3S_ROLE: host.role,
+            CHARON_K3S_CONFIG_PATH: k3sPaths.config,
+            CHARON_K3S_DROPIN_PATH: k3sPaths.dropIn,
+            CHARON_K3S_TOKEN_PATH: k3sPaths.token,
             // Files copied into the SSH user's home for an air-gapped install (never a local host's own originals).
             CHARON_AIRGAP_STAGED: stagedAirgapFiles(airgap).join(" "),
         }, `charon: uninstall k3s from host ${host.name}`),
@@ -133,6 +146,7 @@ export function kubeconfigCommand(host: Pick<HostSettings, "name">, k3s: Pick<K3
     return sameOnUpdate(renderScriptCommand("read-kubeconfig", {
         CHARON_HOST: host.name,
         CHARON_API_TIMEOUT: String(k3s.apiReadyTimeoutSeconds),
+        CHARON_KUBECONFIG_PATH: k3sPaths.kubeconfig,
     }, `charon: read the kubeconfig of ${host.name}`));
 }
 

@@ -27,11 +27,18 @@ export const etcdPorts: PortRule[] = [
 /** Node label the NVIDIA device plugin's default affinity selects. */
 export const gpuNodeLabel = { key: "nvidia.com/gpu.present", value: "true" };
 
-/** Where k3s reads its configuration; the drop-in holds the stack's extra server/agent args. */
-export const k3sConfigPath = "/etc/rancher/k3s/config.yaml";
-export const k3sDropInPath = "/etc/rancher/k3s/config.yaml.d/50-charon.yaml";
-/** The cluster token, written 0600 from the command's stdin and referenced with `token-file`. */
-export const k3sTokenPath = "/etc/rancher/k3s/charon-token";
+/**
+ * The k3s files charon writes or reads on a host, defined once; the scripts get them through their environment.
+ * config: where k3s reads its configuration; dropIn: the stack's extra server/agent args; token: the cluster token,
+ * written 0600 from the command's stdin and referenced with `token-file`; kubeconfig: the admin kubeconfig k3s
+ * writes on servers.
+ */
+export const k3sPaths = {
+    config: "/etc/rancher/k3s/config.yaml",
+    dropIn: "/etc/rancher/k3s/config.yaml.d/50-charon.yaml",
+    token: "/etc/rancher/k3s/charon-token",
+    kubeconfig: "/etc/rancher/k3s/k3s.yaml",
+} as const;
 
 /**
  * File-name prefix of the air-gapped files staged on a remote host, in the SSH user's home (CopyToRemote does not

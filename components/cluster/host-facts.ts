@@ -1,5 +1,5 @@
 /** What the cluster learns from its hosts, and how it is read back: pure functions over command output. */
-import { HostSettings } from "../../stacks/settings";
+import { HostSettings } from "./settings";
 import { apiServerPort } from "./constants";
 
 /** One Kubernetes node as the layers above see it. */

@@ -3,7 +3,7 @@ export { K3sCluster, nodeConfigInput, sshConnection } from "./k3s-cluster";
 export type { K3sClusterArgs } from "./k3s-cluster";
 export { parseGpuCount, reachableAddress, rewriteKubeconfigServer, apiServerUrl } from "./host-facts";
 export type { NodeFacts } from "./host-facts";
-export { renderK3sConfig, renderDropIn, featureGatesArg, nodeLabels, K3sConfigError } from "./k3s-config";
+export { renderK3sConfig, renderDropIn, featureGatesArg, nodeLabels } from "./k3s-config";
 export type { K3sNodeConfigInput, RenderedK3sConfig } from "./k3s-config";
 export { planCluster, criticalPath, transitiveDependencies, stepId } from "./plan";
 export type { ClusterPlan, PlanStep, PlannerHost } from "./plan";

@@ -3,21 +3,21 @@
  * Kubernetes provider and the node facts the other layers need. The graph comes from planCluster (plan.ts), the
  * command texts from commands.ts, the k3s configuration from k3s-config.ts; this file only wires resources.
  */
-import * as fs from "node:fs";
 import * as path from "node:path";
 import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { HostSettings, K3sSettings } from "../../stacks/settings";
+import { HostSettings, K3sSettings } from "./settings";
 import {
-    airgapPaths, CommandTexts, drainCommand, firewallCommand, hostDirectoriesCommand, installCommand, kubeconfigCommand,
+    airgapPaths, CommandTexts, drainCommand, firewallCommand, firewallRules, hostDirectoriesCommand, installCommand, kubeconfigCommand,
     prepareHostCommand, removeNodeCommand,
 } from "./commands";
-import { PortRule, sshDial } from "./constants";
+import { k3sPaths, PortRule, sshDial } from "./constants";
 import { apiServerUrl, NodeFacts, parseGpuCount, reachableAddress, rewriteKubeconfigServer } from "./host-facts";
-import { K3sConfigError, K3sNodeConfigInput, renderK3sConfig } from "./k3s-config";
-import { PlanError, planCluster, PlanStep, stepId } from "./plan";
+import { K3sNodeConfigInput, k3sNodeConfig, renderK3sConfig } from "./k3s-config";
+import { K3sNode } from "./k3s-node";
+import { planCluster, PlanStep, stepId } from "./plan";
 
 export interface K3sClusterArgs {
     /**
@@ -29,7 +29,7 @@ export interface K3sClusterArgs {
     k3s: K3sSettings;
     /**
      * SSH private key for remote hosts (and bastions) that set no key of their own. Plain text here: it is wrapped
-     * with pulumi.secret before it reaches any resource. Defaults to none (hosts then need privateKey or agentSocket).
+     * with pulumi.secret before it reaches any resource. None: hosts then have privateKey or agentSocket.
      */
     defaultSshPrivateKey?: string;
     /**
@@ -67,38 +67,57 @@ export class K3sCluster extends pulumi.ComponentResource {
         const hostDirectories = args.hostDirectories ?? [];
         const hosts = args.hosts;
         const k3s = args.k3s;
-        checkHostDirectories(hostDirectories, this);
-        checkAirgapFiles(k3s, this);
-
-        let plan;
-        try {
-            plan = planCluster(hosts, {
-                hostDirectories: hostDirectories.length > 0,
-                airgap: k3s.airgap !== undefined,
-                airgapImages: k3s.airgap?.images !== undefined,
-            });
-        } catch (e) {
-            throw e instanceof PlanError ? new pulumi.ResourceError(e.message, this) : e;
-        }
+        const plan = planCluster(hosts, {
+            hostDirectories: hostDirectories.length > 0,
+            airgap: k3s.airgap !== undefined,
+            airgapImages: k3s.airgap?.images !== undefined,
+        });
         const byName = new Map(hosts.map((h) => [h.name, h]));
         const first = byName.get(plan.firstServer)!;
         const firstAddress = reachableAddress(first);
         const serverCount = hosts.filter((h) => h.role === "server").length;
 
-        // Settings the renderer refuses (e.g. an extra arg charon manages) fail now, before any resource exists.
-        for (const h of hosts) {
-            try {
-                renderK3sConfig(nodeConfigInput(h, h === first ? undefined : apiServerUrl(firstAddress), plan.clusterInit, k3s, false));
-            } catch (e) {
-                throw e instanceof K3sConfigError ? new pulumi.ResourceError(e.message, this) : e;
-            }
-        }
-
         const token = new random.RandomPassword(`${name}-${stepId.token}`, { length: 48, special: false }, { parent: this });
         const tokenLine = pulumi.secret(pulumi.interpolate`${token.result}\n`);
 
-        const resources = new Map<string, pulumi.Resource>([[stepId.token, token]]);
+        // One component per host, holding that host's steps and stating what it runs (the policy pack reads it).
+        // The GPU count each host's prepare step reports; known to later steps (and the host's facts) through a promise.
         const gpuCounts = new Map<string, pulumi.Output<number>>();
+        const reported = new Map(hosts.map((h) => {
+            let resolve!: (count: pulumi.Output<number>) => void;
+            const promise = new Promise<pulumi.Output<number>>((r) => { resolve = r; });
+            return [h.name, { promise, resolve }];
+        }));
+        const gpuOf = (h: HostSettings): pulumi.Output<boolean> => h.gpu === "auto"
+            ? pulumi.output(reported.get(h.name)!.promise).apply((n) => n > 0)
+            : pulumi.output(h.gpu);
+        const joinUrlOf = (h: HostSettings) => h === first ? undefined : apiServerUrl(firstAddress);
+        const nodeComponents = new Map<string, K3sNode>();
+        const nodeOf = (h: HostSettings): K3sNode => {
+            let node = nodeComponents.get(h.name);
+            if (node === undefined) {
+                const rules = firewallRules(h, serverCount, k3s, openPorts);
+                node = new K3sNode(`${name}-${h.name}`, {
+                    node: h.name,
+                    role: h.role,
+                    firstServer: h === first,
+                    version: k3s.version,
+                    // Without the GPU label for "auto" hosts: it depends on what this node's own prepare step reports.
+                    k3sConfig: k3sNodeConfig(nodeConfigInput(h, joinUrlOf(h), plan.clusterInit, k3s, h.gpu === true)),
+                    gpu: h.gpu,
+                    tokenFile: k3sPaths.token,
+                    firewall: rules,
+                    local: h.local,
+                }, { parent: this });
+                nodeComponents.set(h.name, node);
+            }
+            return node;
+        };
+        // Steps moved under their host's component keep their identity in existing stacks.
+        const stepParent = (h: HostSettings | undefined): { parent: pulumi.Resource; aliases?: pulumi.Input<pulumi.Alias>[] } =>
+            h === undefined ? { parent: this } : { parent: nodeOf(h), aliases: [{ parent: this }] };
+
+        const resources = new Map<string, pulumi.Resource>([[stepId.token, token]]);
         const depsOf = (step: PlanStep) => step.dependsOn.map((id) => {
             const r = resources.get(id);
             if (!r) {
@@ -108,7 +127,8 @@ export class K3sCluster extends pulumi.ComponentResource {
         });
         const run = (step: PlanStep, texts: pulumi.Input<CommandTexts>, options: StepCommandOptions = {}) => {
             const host = byName.get(step.runsOn!)!;
-            const cmd = this.hostCommand(`${name}-${step.id}`, host, args.defaultSshPrivateKey, texts, options, depsOf(step));
+            const about = step.host === undefined ? undefined : byName.get(step.host);
+            const cmd = this.hostCommand(`${name}-${step.id}`, host, args.defaultSshPrivateKey, texts, options, depsOf(step), stepParent(about));
             resources.set(step.id, cmd);
             return cmd;
         };
@@ -121,7 +141,9 @@ export class K3sCluster extends pulumi.ComponentResource {
                     break;
                 case "prepare": {
                     const cmd = run(step, prepareHostCommand(host!));
-                    gpuCounts.set(host!.name, cmd.stdout.apply(parseGpuCount));
+                    const count = cmd.stdout.apply(parseGpuCount);
+                    gpuCounts.set(host!.name, count);
+                    reported.get(host!.name)!.resolve(count);
                     break;
                 }
                 case "firewall":
@@ -139,18 +161,14 @@ export class K3sCluster extends pulumi.ComponentResource {
                         connection: sshConnection(host!, args.defaultSshPrivateKey),
                         source: new pulumi.asset.FileAsset(path.resolve(source)),
                         remotePath,
-                    }, { parent: this, dependsOn: depsOf(step) });
+                    }, { ...stepParent(host), dependsOn: depsOf(step) });
                     resources.set(step.id, copy);
                     break;
                 }
                 case "install": {
                     const h = host!;
-                    const joinUrl = h === first ? undefined : apiServerUrl(firstAddress);
-                    const gpu: pulumi.Output<boolean> = h.gpu === "auto"
-                        ? gpuCounts.get(h.name)!.apply((n) => n > 0)
-                        : pulumi.output(h.gpu);
-                    const texts = gpu.apply((g) => installCommand(
-                        h, renderK3sConfig(nodeConfigInput(h, joinUrl, plan.clusterInit, k3s, g)), k3s,
+                    const texts = gpuOf(h).apply((g) => installCommand(
+                        h, renderK3sConfig(nodeConfigInput(h, joinUrlOf(h), plan.clusterInit, k3s, g)), k3s,
                         k3s.airgap === undefined ? undefined : airgapPaths(k3s.airgap, h.local),
                     ));
                     run(step, texts, { stdin: tokenLine });
@@ -197,7 +215,7 @@ export class K3sCluster extends pulumi.ComponentResource {
 
     /** A remote (SSH) or local command running the texts on `host`. */
     private hostCommand(resourceName: string, host: HostSettings, defaultKey: string | undefined, texts: pulumi.Input<CommandTexts>,
-        options: StepCommandOptions, dependsOn: pulumi.Resource[]): AnyCommand {
+        options: StepCommandOptions, dependsOn: pulumi.Resource[], parent: pulumi.CustomResourceOptions): AnyCommand {
         const t = pulumi.output(texts);
         const common = {
             create: t.apply((x) => x.create as string),
@@ -208,7 +226,7 @@ export class K3sCluster extends pulumi.ComponentResource {
             addPreviousOutputInEnv: false,
         };
         const resourceOpts: pulumi.CustomResourceOptions = {
-            parent: this,
+            ...parent,
             dependsOn,
             additionalSecretOutputs: options.secretStdout ? ["stdout"] : undefined,
         };
@@ -249,8 +267,8 @@ export function sshConnection(host: HostSettings, defaultKey: string | undefined
         perDialTimeout: sshDial.perDialTimeout,
         proxy: bastion === undefined ? undefined : {
             host: bastion.address,
-            port: bastion.port ?? 22,
-            user: bastion.user ?? "root",
+            port: bastion.port,
+            user: bastion.user,
             privateKey: bastionKey === undefined ? undefined : pulumi.secret(bastionKey),
             agentSocketPath: bastion.agentSocket,
             hostKey: bastion.hostKey,
@@ -258,23 +276,4 @@ export function sshConnection(host: HostSettings, defaultKey: string | undefined
             perDialTimeout: sshDial.perDialTimeout,
         },
     };
-}
-
-function checkHostDirectories(directories: string[], parent: pulumi.Resource): void {
-    directories.forEach((d, i) => {
-        if (!/^\/[^\s]*$/.test(d) || d === "/" || d.split("/").includes("..")) {
-            throw new pulumi.ResourceError(`hostDirectories[${i}]: ${JSON.stringify(d)} is not allowed; expected an absolute path other than /, without spaces or '..'`, parent);
-        }
-    });
-}
-
-function checkAirgapFiles(k3s: K3sSettings, parent: pulumi.Resource): void {
-    if (k3s.airgap === undefined) {
-        return;
-    }
-    for (const [key, file] of [["binary", k3s.airgap.binary], ["installScript", k3s.airgap.installScript], ["images", k3s.airgap.images]] as const) {
-        if (file !== undefined && !fs.existsSync(file)) {
-            throw new pulumi.ResourceError(`charon:k3s.airgap.${key}: ${JSON.stringify(file)} does not exist on this machine (the one running Pulumi)`, parent);
-        }
-    }
 }

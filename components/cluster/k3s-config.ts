@@ -1,9 +1,10 @@
 /**
- * Renders a node's k3s configuration: /etc/rancher/k3s/config.yaml (what charon manages) and the drop-in
- * /etc/rancher/k3s/config.yaml.d/50-charon.yaml (the stack's extra server/agent args). Pure: text in, text out.
+ * Renders a node's k3s configuration: config.yaml (what charon manages) and the drop-in (the stack's extra
+ * server/agent args), both at the paths of constants.ts k3sPaths. Pure: text in, text out.
  */
-import { K3sSettings } from "../../stacks/settings";
-import { gpuNodeLabel, k3sTokenPath } from "./constants";
+import * as yaml from "js-yaml";
+import { effectiveFeatureGates, K3sSettings } from "./settings";
+import { gpuNodeLabel, k3sPaths } from "./constants";
 
 export type NodeRole = "server" | "agent";
 
@@ -22,37 +23,24 @@ export interface K3sNodeConfigInput {
     gpu: boolean;
     /** Extra node labels from the host's settings. */
     labels: Record<string, string>;
-    k3s: Pick<K3sSettings, "clusterCidr" | "serviceCidr" | "featureGates" | "disable" | "extraServerArgs" | "extraAgentArgs">;
+    k3s: Pick<K3sSettings, "version" | "clusterCidr" | "serviceCidr" | "featureGates" | "disable" | "extraServerArgs" | "extraAgentArgs">;
+}
+
+/** A k3s config document as data: flag name → value, in the order written (a list flag appends with `key+`). */
+export type K3sConfigEntries = Record<string, string | boolean | string[]>;
+
+/** What a node's k3s reads, as data: the config charon manages and the drop-in of the stack's extra args. */
+export interface K3sNodeConfig {
+    config: K3sConfigEntries;
+    dropIn: K3sConfigEntries;
 }
 
 export interface RenderedK3sConfig {
-    /** Content of /etc/rancher/k3s/config.yaml. */
+    /** Content of k3s's config.yaml. */
     config: string;
     /** Content of the drop-in, or "" when the stack sets no extra args (the drop-in is then removed). */
     dropIn: string;
 }
-
-/** Problem with a setting that the renderer refuses; names the stack key. */
-export class K3sConfigError extends Error {
-    constructor(readonly key: string, message: string) {
-        super(`charon:${key}: ${message}`);
-        this.name = "K3sConfigError";
-    }
-}
-
-/** Config keys charon owns: extra args may not override them (each with the setting to use instead). */
-const managedKeys: Record<string, string> = {
-    "node-name": "the host's name is the node name",
-    "token": "the cluster token is generated and written to a token file",
-    "token-file": "the cluster token is generated and written to a token file",
-    "server": "joining nodes are pointed at the first server automatically",
-    "cluster-init": "embedded etcd is initialised automatically when there are 3 or more servers",
-    "write-kubeconfig-mode": "the kubeconfig is always written 0600",
-    "cluster-cidr": "set charon:k3s.clusterCidr instead",
-    "service-cidr": "set charon:k3s.serviceCidr instead",
-    "write-kubeconfig": "charon reads the kubeconfig from k3s's default path",
-    "https-listen-port": "joining nodes, the firewall and the kubeconfig use the API port 6443",
-};
 
 /** k3s flags that take a list; extra args for them append (`key+:`) instead of replacing charon's entries. */
 const listKeys = new Set([
@@ -64,24 +52,14 @@ const listKeys = new Set([
 const header = (nodeName: string, what: string) =>
     `# ${what} of node ${JSON.stringify(nodeName)}, managed by Pulumi (charon K3sCluster): edits are overwritten.\n`;
 
-/** A YAML double-quoted scalar (JSON strings are valid YAML). */
-const q = (value: string) => JSON.stringify(value);
+/** The entries without empty lists (k3s reads an absent list flag and an empty one alike). */
+function withoutEmptyLists(entries: [string, string | boolean | string[]][]): K3sConfigEntries {
+    return Object.fromEntries(entries.filter(([, value]) => !(Array.isArray(value) && value.length === 0)));
+}
 
-function renderEntries(entries: [string, string | boolean | string[]][]): string {
-    let out = "";
-    for (const [key, value] of entries) {
-        if (Array.isArray(value)) {
-            if (value.length === 0) {
-                continue;
-            }
-            out += `${key}:\n${value.map((v) => `  - ${q(v)}\n`).join("")}`;
-        } else if (typeof value === "boolean") {
-            out += `${key}: ${value}\n`;
-        } else {
-            out += `${key}: ${q(value)}\n`;
-        }
-    }
-    return out;
+/** YAML of the entries in order, strings double-quoted. */
+function renderEntries(entries: K3sConfigEntries): string {
+    return Object.keys(entries).length === 0 ? "" : yaml.dump(entries, { lineWidth: -1, forceQuotes: true, quotingType: "\"", noRefs: true });
 }
 
 /** The `feature-gates=A=true,B=false` argument (gates sorted by name), or undefined when none are set. */
@@ -102,31 +80,9 @@ export function nodeLabels(labels: Record<string, string>, gpu: boolean): string
     return Object.keys(all).sort().map((k) => `${k}=${all[k]}`);
 }
 
-/** What is wrong with extra k3s args (keys that are no flag name, or that charon manages), for stack validation. */
-export function extraArgProblems(settingKey: string, extra: Record<string, string>): { key: string; reason: string }[] {
-    const problems: { key: string; reason: string }[] = [];
-    for (const rawKey of Object.keys(extra).sort()) {
-        const key = rawKey.endsWith("+") ? rawKey.slice(0, -1) : rawKey;
-        if (!/^[a-z0-9][a-z0-9-]*$/.test(key)) {
-            problems.push({ key: `${settingKey}.${rawKey}`, reason: "is not a k3s config key; expected a flag name such as kubelet-arg or node-taint" });
-        } else if (managedKeys[key] !== undefined) {
-            problems.push({ key: `${settingKey}.${rawKey}`, reason: `is managed by charon (${managedKeys[key]})` });
-        }
-    }
-    return problems;
-}
-
-/** Renders the drop-in from the role's extra args; throws K3sConfigError for a key charon manages. */
-export function renderDropIn(nodeName: string, role: NodeRole, extra: Record<string, string>): string {
-    const settingKey = role === "server" ? "k3s.extraServerArgs" : "k3s.extraAgentArgs";
+/** The drop-in's entries from the role's extra args (validated: no key charon manages). */
+export function dropInEntries(extra: Record<string, string>): K3sConfigEntries {
     const keys = Object.keys(extra).sort();
-    if (keys.length === 0) {
-        return "";
-    }
-    const problem = extraArgProblems(settingKey, extra)[0];
-    if (problem) {
-        throw new K3sConfigError(problem.key, problem.reason);
-    }
     const entries: [string, string | string[]][] = [];
     for (const rawKey of keys) {
         const key = rawKey.endsWith("+") ? rawKey.slice(0, -1) : rawKey;
@@ -136,19 +92,25 @@ export function renderDropIn(nodeName: string, role: NodeRole, extra: Record<str
             entries.push([key, extra[rawKey]]);
         }
     }
-    return header(nodeName, "k3s extra settings") + renderEntries(entries);
+    return withoutEmptyLists(entries);
 }
 
-/** Renders config.yaml and the drop-in for one node. */
-export function renderK3sConfig(input: K3sNodeConfigInput): RenderedK3sConfig {
+/** Renders the drop-in, or "" when the stack sets no extra args. */
+export function renderDropIn(nodeName: string, extra: Record<string, string>): string {
+    const entries = dropInEntries(extra);
+    return Object.keys(entries).length === 0 ? "" : header(nodeName, "k3s extra settings") + renderEntries(entries);
+}
+
+/** config.yaml's and the drop-in's entries for one node. */
+export function k3sNodeConfig(input: K3sNodeConfigInput): K3sNodeConfig {
     const server = input.role === "server";
-    const gates = featureGatesArg(input.k3s.featureGates);
+    const gates = featureGatesArg(effectiveFeatureGates(input.k3s.featureGates, input.k3s.version));
     const gateArgs = gates === undefined ? [] : [gates];
     const entries: [string, string | boolean | string[]][] = [["node-name", input.nodeName]];
     if (input.joinUrl !== undefined) {
         entries.push(["server", input.joinUrl]);
     }
-    entries.push(["token-file", k3sTokenPath]);
+    entries.push(["token-file", k3sPaths.token]);
     if (server) {
         if (input.clusterInit) {
             entries.push(["cluster-init", true]);
@@ -166,8 +128,14 @@ export function renderK3sConfig(input: K3sNodeConfigInput): RenderedK3sConfig {
         entries.push(["kube-apiserver-arg", gateArgs], ["kube-scheduler-arg", gateArgs]);
     }
     entries.push(["kubelet-arg", gateArgs]);
+    return { config: withoutEmptyLists(entries), dropIn: dropInEntries(server ? input.k3s.extraServerArgs : input.k3s.extraAgentArgs) };
+}
+
+/** Renders config.yaml and the drop-in for one node. */
+export function renderK3sConfig(input: K3sNodeConfigInput): RenderedK3sConfig {
+    const { config, dropIn } = k3sNodeConfig(input);
     return {
-        config: header(input.nodeName, "k3s configuration") + renderEntries(entries),
-        dropIn: renderDropIn(input.nodeName, input.role, server ? input.k3s.extraServerArgs : input.k3s.extraAgentArgs),
+        config: header(input.nodeName, "k3s configuration") + renderEntries(config),
+        dropIn: Object.keys(dropIn).length === 0 ? "" : header(input.nodeName, "k3s extra settings") + renderEntries(dropIn),
     };
 }

@@ -6,7 +6,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as yaml from "js-yaml";
-import type { CgroupDriver } from "../../stacks/settings-workflows";
+import type { ActimanagerSettings, CgroupDriver } from "./settings";
 import { ACTIMANAGER_GROUP, nodeCpuTopologyCrd, podCpuBindingCrd } from "./actimanager-crds";
 
 type Obj = Record<string, any>;
@@ -175,17 +175,9 @@ export function schedulerDeployment(image: string, configMapName: string): Obj {
     });
 }
 
-export interface ActimanagerArgs {
-    /** Image holding /manager, /daemon and /scheduler, pinned to a tag or digest. Required. */
+export interface ActimanagerArgs extends Omit<ActimanagerSettings, "enabled" | "image"> {
+    /** The image holding /manager, /daemon and /scheduler, pinned (validated: required when enabled). */
     image: string;
-    /** Kubelet cgroup driver of the nodes. Defaults to "systemd" (what k3s uses as a systemd service on cgroup v2). */
-    cgroupDriver?: CgroupDriver;
-    /** Daemon reconcile period. Defaults to "15s". */
-    reconcilePeriod?: string;
-    /** Daemon log verbosity (0–5). Defaults to 3. */
-    verbosity?: number;
-    /** WorkloadAware policy of maestro. Defaults to "MaximumUtilization". */
-    schedulerPolicy?: "MaximumUtilization" | "Balanced";
 }
 
 /** actimanager on the cluster: CRDs first, then the controller-manager, daemon and maestro scheduler. */
@@ -197,14 +189,11 @@ export class Actimanager extends pulumi.ComponentResource {
 
     constructor(name: string, args: ActimanagerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("charon:controllers:Actimanager", name, {}, opts);
-        if (!args.image) {
-            throw new pulumi.ResourceError("actimanager needs an image pinned to a tag or digest (there is no default)", this);
-        }
         const child = { parent: this };
         const daemon: DaemonOptions = {
-            cgroupDriver: args.cgroupDriver ?? "systemd",
-            reconcilePeriod: args.reconcilePeriod ?? "15s",
-            verbosity: args.verbosity ?? 3,
+            cgroupDriver: args.cgroupDriver,
+            reconcilePeriod: args.reconcilePeriod,
+            verbosity: args.verbosity,
         };
 
         this.crds = [
@@ -255,7 +244,7 @@ export class Actimanager extends pulumi.ComponentResource {
         this.clusterRole(`${name}-scheduler`, "actimanager-maestro-scheduler", actimanagerRbac.scheduler, schedulerSa, SCHEDULER_NAMESPACE);
         const config = new k8s.core.v1.ConfigMap(`${name}-scheduler-config`, {
             metadata: { name: SCHEDULER_CONFIG_MAP, namespace: SCHEDULER_NAMESPACE, labels: LABELS },
-            data: { "config.yaml": schedulerConfig(args.schedulerPolicy ?? "MaximumUtilization") },
+            data: { "config.yaml": schedulerConfig(args.schedulerPolicy) },
         }, child);
         new k8s.apps.v1.Deployment(`${name}-scheduler`, schedulerDeployment(args.image, SCHEDULER_CONFIG_MAP) as k8s.apps.v1.DeploymentArgs,
             { ...afterCrds, dependsOn: [...this.crds, schedulerSa, config] });

@@ -1,7 +1,2 @@
-// Typed Numaflow custom resources (InterStepBufferService, Pipeline) and their validator.
+// Typed Numaflow custom resources (InterStepBufferService, Pipeline).
 export * from "./numaflow";
-export {
-    validateInterStepBufferService, validatePipeline, validateNumaflowObject, checkBufferConfig, checkSchema,
-    interStepBufferServiceSchema, pipelineSchema, bufferConfigSchema,
-} from "./validate";
-export type { FieldSchema } from "./validate";

@@ -5,7 +5,7 @@
  * pod_template.go, vertex_types.go, scale.go, user_defined_container.go, retry_strategy.go, pipeline_types.go).
  * Embedded Kubernetes types (containers, tolerations, volumes, resources) reuse the core API shapes.
  *
- * `validate.ts` beside this file checks objects of these kinds against a schema of the same fields.
+ * Tests check objects of these kinds against Numaflow's own CRD schemas (test/helpers/numaflow.ts).
  */
 
 export const numaflowApiVersion = "numaflow.numaproj.io/v1alpha1";

@@ -5,6 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { gpuCharts } from "../versions";
+import { type ChartSource, pinnedRelease } from "../charts";
 import { dcgmExporterValues, devicePluginValues, nvidiaRuntimeClass } from "./values";
 
 export interface GpuSupportArgs {
@@ -13,12 +14,14 @@ export interface GpuSupportArgs {
      * disabled here, and its metrics are only collected once the monitors exist); the device plugin does not.
      */
     monitoringCrds?: pulumi.Resource;
-    /** How often the exporter samples the GPUs: match the rapid scrape interval. Defaults to "2s". */
-    scrapeInterval?: string;
+    /** How often the exporter samples the GPUs: the rapid scrape interval (a validated duration). */
+    scrapeInterval: string;
     /** Namespace of both releases. Defaults to "nvidia-gpu". */
     namespace?: string;
     /** Helm release timeout in seconds. Defaults to 600. */
     helmTimeoutSeconds?: number;
+    /** Where the charts come from (charts.ts). */
+    chartSource: ChartSource;
 }
 
 export class GpuSupport extends pulumi.ComponentResource {
@@ -31,44 +34,33 @@ export class GpuSupport extends pulumi.ComponentResource {
     /** Namespace of the releases. */
     public readonly namespace: pulumi.Output<string>;
 
-    constructor(name: string, args: GpuSupportArgs = {}, opts?: pulumi.ComponentResourceOptions) {
+    constructor(name: string, args: GpuSupportArgs, opts?: pulumi.ComponentResourceOptions) {
         super("charon:gpu:GpuSupport", name, {}, opts);
         const child = { parent: this };
         const timeout = args.helmTimeoutSeconds ?? 600;
-        let exporterValues: Record<string, any>;
-        try {
-            exporterValues = dcgmExporterValues(args.scrapeInterval ?? "2s");
-        } catch (e) {
-            throw new pulumi.ResourceError((e as Error).message, this);
-        }
+        const exporterValues = dcgmExporterValues(args.scrapeInterval);
 
         const namespace = new k8s.core.v1.Namespace(`${name}-namespace`, {
             metadata: { name: args.namespace ?? "nvidia-gpu", labels: { "app.kubernetes.io/part-of": "charon" } },
         }, child);
         this.namespace = namespace.metadata.name;
 
-        this.devicePlugin = new k8s.helm.v3.Release(`${name}-device-plugin`, {
-            name: "nvidia-device-plugin",
-            chart: gpuCharts.devicePlugin.chart,
-            version: gpuCharts.devicePlugin.version,
-            repositoryOpts: { repo: gpuCharts.devicePlugin.repo },
+        this.devicePlugin = pinnedRelease(`${name}-device-plugin`, {
+            releaseName: "nvidia-device-plugin",
+            chart: gpuCharts.devicePlugin,
+            source: args.chartSource,
             namespace: namespace.metadata.name,
             values: devicePluginValues(),
-            atomic: true,
-            cleanupOnFail: true,
-            timeout,
+            timeoutSeconds: timeout,
         }, child);
 
-        this.dcgmExporter = new k8s.helm.v3.Release(`${name}-dcgm-exporter`, {
-            name: "dcgm-exporter",
-            chart: gpuCharts.dcgmExporter.chart,
-            version: gpuCharts.dcgmExporter.version,
-            repositoryOpts: { repo: gpuCharts.dcgmExporter.repo },
+        this.dcgmExporter = pinnedRelease(`${name}-dcgm-exporter`, {
+            releaseName: "dcgm-exporter",
+            chart: gpuCharts.dcgmExporter,
+            source: args.chartSource,
             namespace: namespace.metadata.name,
             values: exporterValues,
-            atomic: true,
-            cleanupOnFail: true,
-            timeout,
+            timeoutSeconds: timeout,
         }, { ...child, dependsOn: args.monitoringCrds ? [args.monitoringCrds] : [] });
 
         this.registerOutputs({

@@ -3,7 +3,9 @@
  * Keys checked against NVIDIA/k8s-device-plugin deployments/helm/nvidia-device-plugin/values.yaml and
  * NVIDIA/dcgm-exporter deployment/values.yaml.
  */
-import type { GpuSettings, HostSettings } from "../../stacks/settings";
+import type { HostSettings } from "../cluster/settings";
+import type { GpuSettings } from "./settings";
+import { parseDuration } from "../../model/formats/duration";
 import { gpuNodeLabel } from "../cluster/constants";
 
 /** k3s ships this RuntimeClass (its containerd detects the NVIDIA runtime); the GPU layer never creates one. */
@@ -45,28 +47,21 @@ export function devicePluginValues(): Record<string, any> {
     };
 }
 
-/** A duration such as "2s", "500ms" or "1m" in milliseconds. */
-export function durationMs(duration: string): number {
-    const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(duration.trim());
-    if (!m) {
-        throw new Error(`scrape interval ${JSON.stringify(duration)} is not a duration such as 2s, 500ms or 1m`);
-    }
-    const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as "ms" | "s" | "m" | "h"];
-    return Math.round(Number(m[1]) * factor);
-}
-
 /** The exporter's counters file (mounted by the chart from its metrics ConfigMap). */
 export const dcgmCountersFile = "/etc/dcgm-exporter/default-counters.csv";
 
 /**
  * DCGM exporter: nvidia runtime, GPU nodes only, the default counters sampled as often as they are scraped, and
  * the chart's own ServiceMonitor disabled (the monitoring layer declares the DCGM ServiceMonitor once).
+ *
+ * Each argument is one `--flag=value` token: the chart splices the list into the DaemonSet unquoted, so a
+ * separate value such as "2000" would reach the API server as an integer and the release be refused.
  */
-export function dcgmExporterValues(scrapeInterval = "2s"): Record<string, any> {
+export function dcgmExporterValues(scrapeInterval: string): Record<string, any> {
     return {
         runtimeClassName: nvidiaRuntimeClass,
         nodeSelector: gpuNodeSelector,
-        arguments: ["-f", dcgmCountersFile, "--collect-interval", String(durationMs(scrapeInterval))],
+        arguments: [`--collectors=${dcgmCountersFile}`, `--collect-interval=${parseDuration(scrapeInterval)!}`],
         serviceMonitor: { enabled: false },
     };
 }

@@ -5,4 +5,3 @@ export * from "./mimir";
 export * from "./alloy";
 export * from "./grafana";
 export * from "./exporters";
-export * from "./promql";

@@ -28,7 +28,7 @@ export function mimirPushUrl(namespace: string = MONITORING_NAMESPACE): string {
 /** The header Mimir reads the tenant from. */
 export const TENANT_HEADER = "X-Scope-OrgID";
 
-export type Footprint = "small" | "large";
+import type { Footprint } from "./settings";
 
 export interface MimirValuesOptions {
     footprint: Footprint;

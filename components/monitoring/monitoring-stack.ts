@@ -7,16 +7,17 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import { monitoringCharts } from "../versions";
-import { loadDashboards } from "../../workflows/dashboards";
+import { type ChartSource, type PinnedChart, pinnedRelease } from "../charts";
+import type { MonitoringSettings } from "./settings";
 import { ALLOY_RELEASE, alloyConfig, alloyValues } from "./alloy";
 import { kubeStateMetricsValues, nodeExporterValues } from "./exporters";
 import {
     DASHBOARD_PROVIDER, GRAFANA_ADMIN_PASSWORD_KEY, GRAFANA_ADMIN_USER, GRAFANA_ADMIN_USER_KEY, GRAFANA_RELEASE,
     grafanaValues,
 } from "./grafana";
-import { Footprint, MIMIR_RELEASE, mimirPushUrl, mimirQueryUrl, mimirValues } from "./mimir";
+import { MIMIR_RELEASE, mimirPushUrl, mimirQueryUrl, mimirValues } from "./mimir";
 import {
-    DEFAULT_WORKLOAD_NAMESPACES, KUBE_STATE_METRICS_RELEASE, MONITORING_NAMESPACE, MONITORS, monitorManifest,
+    KUBE_STATE_METRICS_RELEASE, MONITORING_NAMESPACE, MONITORS, monitorManifest,
     NODE_EXPORTER_RELEASE,
 } from "./monitors";
 import type { NodeFacts } from "../cluster/host-facts";
@@ -24,80 +25,21 @@ import type { NodeFacts } from "../cluster/host-facts";
 /** The nodes as the cluster layer reports them. */
 export type { NodeFacts } from "../cluster/host-facts";
 
-export interface MonitoringStackArgs {
-    /** small: one replica per Mimir component (one node); large: replicated Mimir with caches. Defaults to "small". */
-    footprint?: Footprint;
-    /** How long Mimir keeps samples (Prometheus duration). Defaults to "15d". */
-    retention?: string;
-    /** MinIO volume size for Mimir's blocks. Defaults to "10Gi". */
-    storageSize?: string;
-    /** General scrape interval (exporters, cAdvisor, Numaflow vertices, daemons, ISB). Defaults to "5s". */
-    scrapeInterval?: string;
-    /** Rapid scrape interval (DCGM, Numaflow controller, workload pods). Defaults to "2s". */
-    rapidScrapeInterval?: string;
-    /** Mimir tenant written by Alloy and queried by Grafana (X-Scope-OrgID). Defaults to "charon". */
-    tenant?: string;
-    /** NodePort of the Grafana UI. Defaults to 30080. */
-    grafanaNodePort?: number;
-    /** Namespaces of pipelines, the ISB and workload pods that the monitors select. Defaults to ["default"]. */
-    workloadNamespaces?: string[];
+export interface MonitoringStackArgs extends MonitoringSettings {
+    /** Namespaces of pipelines, the ISB and workload pods that the monitors select. */
+    workloadNamespaces: string[];
     /** The cluster's nodes; Grafana's URL uses the first server's address. */
     nodes: pulumi.Input<NodeFacts[]>;
+    /** Where the charts come from (charts.ts). */
+    chartSource: ChartSource;
+    /** The Grafana dashboards to provision: file name → JSON text. */
+    dashboards: Record<string, string>;
 }
 
 /** Release install/upgrade timeouts (seconds). Mimir starts many pods and waits for MinIO's bucket job. */
 export const RELEASE_TIMEOUTS = {
     crds: 300, mimir: 900, alloy: 300, grafana: 600, nodeExporter: 300, kubeStateMetrics: 300,
 } as const;
-
-const DURATION = /^(?:\d+(?:ms|s|m|h|d|w|y))+$/;
-const QUANTITY = /^\d+(?:\.\d+)?(?:Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/;
-const TENANT = /^[A-Za-z0-9!._*'()-]{1,150}$/;
-
-/** Resolved settings with defaults applied. */
-export type ResolvedMonitoringSettings = Required<Omit<MonitoringStackArgs, "nodes">>;
-
-/** Applies the documented defaults. */
-export function resolveMonitoringArgs(args: Omit<MonitoringStackArgs, "nodes">): ResolvedMonitoringSettings {
-    return {
-        footprint: args.footprint ?? "small",
-        retention: args.retention ?? "15d",
-        storageSize: args.storageSize ?? "10Gi",
-        scrapeInterval: args.scrapeInterval ?? "5s",
-        rapidScrapeInterval: args.rapidScrapeInterval ?? "2s",
-        tenant: args.tenant ?? "charon",
-        grafanaNodePort: args.grafanaNodePort ?? 30080,
-        workloadNamespaces: args.workloadNamespaces ?? [...DEFAULT_WORKLOAD_NAMESPACES],
-    };
-}
-
-/** Problems with the settings, each naming the field, the value and what is allowed (empty when valid). */
-export function validateMonitoringSettings(s: ResolvedMonitoringSettings): string[] {
-    const errors: string[] = [];
-    const bad = (field: string, value: unknown, allowed: string) =>
-        errors.push(`monitoring.${field} is ${JSON.stringify(value)}: ${allowed}`);
-    if (s.footprint !== "small" && s.footprint !== "large") {
-        bad("footprint", s.footprint, 'expected "small" or "large"');
-    }
-    for (const field of ["retention", "scrapeInterval", "rapidScrapeInterval"] as const) {
-        if (!DURATION.test(s[field])) {
-            bad(field, s[field], "expected a duration such as 5s, 15d or 1h30m");
-        }
-    }
-    if (!QUANTITY.test(s.storageSize)) {
-        bad("storageSize", s.storageSize, "expected a Kubernetes quantity such as 10Gi");
-    }
-    if (!TENANT.test(s.tenant)) {
-        bad("tenant", s.tenant, "expected a Mimir tenant ID (1–150 of letters, digits, !._*'()-)");
-    }
-    if (!Number.isInteger(s.grafanaNodePort) || s.grafanaNodePort < 30000 || s.grafanaNodePort > 32767) {
-        bad("grafanaNodePort", s.grafanaNodePort, "expected an integer NodePort between 30000 and 32767");
-    }
-    if (s.workloadNamespaces.length === 0 || s.workloadNamespaces.some((n) => !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(n))) {
-        bad("workloadNamespaces", s.workloadNamespaces, "expected one or more Kubernetes namespace names");
-    }
-    return errors;
-}
 
 /** http://<first server's address>:<nodePort> (the first node when none is a server). */
 export function grafanaUrlFor(nodes: readonly NodeFacts[], nodePort: number): string {
@@ -125,29 +67,18 @@ export class MonitoringStack extends pulumi.ComponentResource {
 
     constructor(name: string, args: MonitoringStackArgs, opts?: pulumi.ComponentResourceOptions) {
         super("charon:monitoring:MonitoringStack", name, {}, opts);
-        const settings = resolveMonitoringArgs(args);
-        const errors = validateMonitoringSettings(settings);
-        if (errors.length > 0) {
-            throw new pulumi.ResourceError(errors.join("; "), this);
-        }
+        const settings = args;
         const child = { parent: this };
         // Every release, the Secret, the ConfigMap and the monitors live here (their namespace input is this output).
         const namespace = new k8s.core.v1.Namespace(`${name}-namespace`, {
             metadata: { name: MONITORING_NAMESPACE, labels: { "app.kubernetes.io/part-of": "charon" } },
         }, child);
 
-        const helm = (part: string, release: string, chart: { repo: string; chart: string; version: string },
+        const helm = (part: string, release: string, chart: PinnedChart,
             values: pulumi.Input<Record<string, any>>, timeout: number, dependsOn: pulumi.Resource[] = []) =>
-            new k8s.helm.v3.Release(`${name}-${part}`, {
-                name: release,
-                chart: chart.chart,
-                version: chart.version,
-                repositoryOpts: { repo: chart.repo },
-                namespace: namespace.metadata.name,
-                values,
-                atomic: true,
-                cleanupOnFail: true,
-                timeout,
+            pinnedRelease(`${name}-${part}`, {
+                releaseName: release, chart, source: args.chartSource, namespace: namespace.metadata.name, values,
+                timeoutSeconds: timeout,
             }, { ...child, dependsOn });
 
         const crds = helm("crds", "prometheus-operator-crds", monitoringCharts.prometheusOperatorCrds, {}, RELEASE_TIMEOUTS.crds);
@@ -179,7 +110,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
                 namespace: namespace.metadata.name,
                 labels: { "app.kubernetes.io/part-of": "charon" },
             },
-            data: Object.fromEntries(loadDashboards().map((d) => [d.file, d.json])),
+            data: args.dashboards,
         }, child);
         const queryUrl = mimirQueryUrl();
         // Grafana's pods mount the Secret and the ConfigMap: true dependencies (names taken from their outputs).

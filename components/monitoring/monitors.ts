@@ -4,13 +4,11 @@
  * catalogue of metric names each monitor or scrape job produces (the dashboards and the policy pack check
  * against it).
  */
+import { CONTROLLER_METRIC_NAMES, LOOPS_POD_MONITOR } from "../../controllers/runtime/metric-names";
+import { NUMAFLOW_SYSTEM_NAMESPACE } from "../numaflow/values";
 
 /** Namespace of the monitoring stack (releases, monitors, Grafana's Secret and dashboards). */
 export const MONITORING_NAMESPACE = "monitoring";
-/** Namespace of the Numaflow controller (its PodMonitor selects there). */
-export const NUMAFLOW_SYSTEM_NAMESPACE = "numaflow-system";
-/** Namespace(s) the original ran pipelines, the ISB and workloads in. */
-export const DEFAULT_WORKLOAD_NAMESPACES: readonly string[] = ["default"];
 
 /** Helm release names of the two exporters; their Services carry `app.kubernetes.io/instance: <release>`. */
 export const NODE_EXPORTER_RELEASE = "node-exporter";
@@ -329,6 +327,8 @@ export interface MetricSource {
 export const METRIC_CATALOGUE: readonly MetricSource[] = [
     ...MONITORS.map((m): MetricSource => ({ source: m.name, kind: m.kind, metrics: m.metrics })),
     { source: CADVISOR_JOB.name, kind: "ScrapeJob", metrics: CADVISOR_JOB.metrics },
+    // The control loops' PodMonitor, declared by the controllers layer (components/controllers/control-loops.ts).
+    { source: LOOPS_POD_MONITOR, kind: "PodMonitor", metrics: CONTROLLER_METRIC_NAMES },
     { source: "every-scrape", kind: "ScrapeJob", metrics: SCRAPE_METRICS },
 ];
 
@@ -348,10 +348,10 @@ export const KNOWN_METRICS: ReadonlySet<string> = new Set(catalogueIndex().keys(
 
 /** What a monitor manifest needs from the stack's settings. */
 export interface MonitorContext {
-    /** Namespace the monitor objects live in. Defaults to "monitoring". */
-    namespace?: string;
-    /** Namespaces of pipelines, the ISB and workloads. Defaults to ["default"]. */
-    workloadNamespaces?: readonly string[];
+    /** Namespace the monitor objects live in. */
+    namespace: string;
+    /** Namespaces of pipelines, the ISB and workloads. */
+    workloadNamespaces: readonly string[];
     /** The general and rapid scrape intervals (e.g. "5s", "2s"). */
     intervals: Record<IntervalClass, string>;
 }
@@ -361,7 +361,7 @@ export function monitorManifest(spec: MonitorSpec, ctx: MonitorContext): Record<
     const interval = ctx.intervals[spec.endpoint.interval];
     const namespaceSelector = spec.namespaces.kind === "any"
         ? { any: true }
-        : { matchNames: [...(spec.namespaces.kind === "names" ? spec.namespaces.names : (ctx.workloadNamespaces ?? DEFAULT_WORKLOAD_NAMESPACES))] };
+        : { matchNames: [...(spec.namespaces.kind === "names" ? spec.namespaces.names : ctx.workloadNamespaces)] };
     const e = spec.endpoint;
     const endpoint: Record<string, any> = {
         ...(e.port !== undefined ? { port: e.port } : {}),
@@ -389,7 +389,7 @@ export function monitorManifest(spec: MonitorSpec, ctx: MonitorContext): Record<
         kind: spec.kind,
         metadata: {
             name: spec.name,
-            namespace: ctx.namespace ?? MONITORING_NAMESPACE,
+            namespace: ctx.namespace,
             labels: { "app.kubernetes.io/managed-by": "pulumi", "app.kubernetes.io/part-of": "charon" },
         },
         spec: spec.kind === "ServiceMonitor"

@@ -1,9 +1,10 @@
 /**
- * The JetStream InterStepBufferService: settings validation, the bufferConfig YAML Numaflow merges over its
+ * The JetStream InterStepBufferService: the bufferConfig YAML Numaflow merges over its
  * controller defaults, and the custom resource's spec. Pure functions, tested directly.
  */
 import * as yaml from "js-yaml";
-import type { IsbSettings } from "../../stacks/settings";
+import { formatGoDuration, parseDuration } from "../../model/formats/duration";
+import type { IsbSettings } from "./settings";
 import { InterStepBufferService, numaflowKinds } from "../crds";
 
 /** JetStream retention policy codes as Numaflow's bufferConfig expects them. */
@@ -26,38 +27,9 @@ export interface BufferConfig {
     procBucket: { replicas: number };
 }
 
-const durationPattern = /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/;
-
-/** Problems with ISB settings, each naming the key, the value and what is allowed (empty when valid). */
-export function isbSettingsProblems(s: IsbSettings): string[] {
-    const problems: string[] = [];
-    const key = (k: string) => `numaflow.isb.${k}`;
-    if (s.replicas !== 1 && s.replicas !== 3) {
-        problems.push(`${key("replicas")} is ${JSON.stringify(s.replicas)}: a JetStream ISB runs 1 or 3 servers (Numaflow turns 2 into 3)`);
-    }
-    if (!(s.retention in retentionCodes)) {
-        problems.push(`${key("retention")} is ${JSON.stringify(s.retention)}: allowed Limits, Interest, WorkQueue`);
-    }
-    if (!(s.storage in storageCodes)) {
-        problems.push(`${key("storage")} is ${JSON.stringify(s.storage)}: allowed File, Memory`);
-    }
-    for (const k of ["maxMsgs", "maxBytes"] as const) {
-        if (!Number.isInteger(s[k]) || s[k] < -1) {
-            problems.push(`${key(k)} is ${JSON.stringify(s[k])}: an integer >= -1 (-1 is unlimited)`);
-        }
-    }
-    for (const k of ["maxAge", "duplicates"] as const) {
-        if (typeof s[k] !== "string" || !durationPattern.test(s[k])) {
-            problems.push(`${key(k)} is ${JSON.stringify(s[k])}: a duration such as 90s, 1h or 72h`);
-        }
-    }
-    if (s.storageMode !== "local-path" && s.storageMode !== "local-volumes") {
-        problems.push(`${key("storageMode")} is ${JSON.stringify(s.storageMode)}: allowed local-path, local-volumes`);
-    }
-    if (s.storageMode === "local-volumes" && !/^\/\S*$/.test(s.hostPath)) {
-        problems.push(`${key("hostPath")} is ${JSON.stringify(s.hostPath)}: an absolute path`);
-    }
-    return problems;
+/** A settings duration (Prometheus form, validated) as the Go duration Numaflow's bufferConfig is parsed with. */
+function goDuration(duration: string): string {
+    return formatGoDuration(parseDuration(duration)!);
 }
 
 /** JetStream stream (and KV bucket) replicas for an ISB of `replicas` servers: never more than 3. */
@@ -72,11 +44,11 @@ export function bufferConfig(s: IsbSettings): BufferConfig {
         stream: {
             retention: retentionCodes[s.retention],
             maxMsgs: s.maxMsgs,
-            maxAge: s.maxAge,
+            maxAge: goDuration(s.maxAge),
             maxBytes: s.maxBytes,
             storage: storageCodes[s.storage],
             replicas,
-            duplicates: s.duplicates,
+            duplicates: goDuration(s.duplicates),
         },
         otBucket: { replicas },
         procBucket: { replicas },

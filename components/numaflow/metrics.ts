@@ -24,15 +24,6 @@ export const numaflowServer = {
 /** The tenant gateway's name and port. */
 export const metricsGateway = { name: "numaflow-metrics-gateway", port: 8080 } as const;
 
-/** Mimir tenant IDs: letters, digits and !-_.*'() (no spaces, quotes or semicolons reach the nginx config). */
-const tenantPattern = /^[A-Za-z0-9!\-_.*'()]{1,150}$/;
-
-export function tenantProblem(tenant: string): string | undefined {
-    return tenantPattern.test(tenant) && tenant !== "." && tenant !== ".."
-        ? undefined
-        : `metrics tenant ${JSON.stringify(tenant)} is not a valid Mimir tenant ID (letters, digits and !-_.*'() only)`;
-}
-
 /**
  * The URL with an in-cluster service host made fully qualified (nginx's resolver does not apply search domains):
  * `svc.ns` and `svc.ns.svc` gain the cluster domain; IPs and other names are kept. Trailing slashes are dropped.
@@ -57,13 +48,10 @@ export function fullyQualifiedServiceUrl(url: string, clusterDomain = "cluster.l
 
 /**
  * The gateway's nginx server block, as a template for the image's entrypoint: only ${NGINX_LOCAL_RESOLVERS} is
- * substituted (the pod's DNS servers); `$upstream` and `$request_uri` are nginx variables.
+ * substituted (the pod's DNS servers); `$upstream` and `$request_uri` are nginx variables. The tenant is a
+ * validated Mimir tenant ID (monitoring settings: no quotes, spaces or semicolons).
  */
 export function gatewayNginxTemplate(upstreamUrl: string, tenant: string, port: number = metricsGateway.port): string {
-    const problem = tenantProblem(tenant);
-    if (problem) {
-        throw new Error(problem);
-    }
     if (/["\s;{}$\\]/.test(upstreamUrl)) {
         throw new Error(`metrics query URL ${JSON.stringify(upstreamUrl)} contains characters not allowed in the gateway config`);
     }

@@ -4,12 +4,14 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import type { IsbSettings } from "../../stacks/settings";
+import type { IsbSettings } from "./settings";
 import { jetstreamVersion, numaflowChart, numaflowMetricsGatewayImage } from "../versions";
-import { isbObject, isbReplaceOnChanges, isbSettingsProblems } from "./isb";
+import { type ChartSource, pinnedRelease } from "../charts";
+import { NUMAFLOW_SYSTEM_NAMESPACE } from "./values";
+import { isbObject, isbReplaceOnChanges } from "./isb";
 import {
     fullyQualifiedServiceUrl, gatewayNginxTemplate, gatewayUrl, metricsGateway, metricsProxyConfigYaml,
-    numaflowServer, tenantProblem, uiLocalUrl, uiPortForwardCommand,
+    numaflowServer, uiLocalUrl, uiPortForwardCommand,
 } from "./metrics";
 import { NodeFacts, localStorageClassObject, localVolumeObjects, specDigest } from "./storage";
 import { gatewayDeploymentObject, gatewayServiceObject, numaflowChartValues } from "./values";
@@ -29,10 +31,10 @@ export interface NumaflowPlatformArgs {
      * metrics stack.
      */
     monitoringCrds?: pulumi.Resource;
-    /** Namespace of the controller, UI and gateway. Defaults to "numaflow-system". */
-    namespace?: string;
-    /** Namespace of the ISB (pipelines must run in the same one). Defaults to "default". */
-    isbNamespace?: string;
+    /** Where the Numaflow chart comes from (charts.ts). */
+    chartSource: ChartSource;
+    /** Namespace of the ISB (pipelines must run in the same one): the workflows' namespace. */
+    isbNamespace: string;
     /** Name of the ISB; Pipelines use `default` unless they name another. Defaults to "default". */
     isbName?: string;
     /** JetStream version key. Defaults to versions.ts jetstreamVersion. */
@@ -71,12 +73,8 @@ export class NumaflowPlatform extends pulumi.ComponentResource {
     constructor(name: string, args: NumaflowPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         super("charon:numaflow:NumaflowPlatform", name, {}, opts);
 
-        const problems = isbSettingsProblems(args.isb);
-        if (problems.length > 0) {
-            throw new pulumi.ResourceError(problems.join("; "), this);
-        }
-        const ns = args.namespace ?? "numaflow-system";
-        const isbNs = args.isbNamespace ?? "default";
+        const ns = NUMAFLOW_SYSTEM_NAMESPACE;
+        const isbNs = args.isbNamespace;
         const isbName = args.isbName ?? "default";
         const timeout = args.helmTimeoutSeconds ?? 600;
         const child = { parent: this };
@@ -85,28 +83,18 @@ export class NumaflowPlatform extends pulumi.ComponentResource {
             metadata: { name: ns, labels: { "app.kubernetes.io/part-of": "charon" } },
         }, child);
 
-        this.controller = new k8s.helm.v3.Release(`${name}-controller`, {
-            name: "numaflow",
-            chart: numaflowChart.chart,
-            version: numaflowChart.version,
-            repositoryOpts: { repo: numaflowChart.repo },
+        this.controller = pinnedRelease(`${name}-controller`, {
+            releaseName: "numaflow",
+            chart: numaflowChart,
+            source: args.chartSource,
             namespace: namespace.metadata.name,
-            createNamespace: false,
             values: numaflowChartValues(),
-            atomic: true,
-            cleanupOnFail: true,
-            timeout,
+            timeoutSeconds: timeout,
         }, child);
 
         // ── UI metrics tab: tenant gateway + the server's metrics proxy config ──────────────────────────────
         const upstream = pulumi.output(args.metricsQueryUrl).apply((u) => fullyQualifiedServiceUrl(u));
-        const template = pulumi.all([upstream, args.metricsTenant]).apply(([u, tenant]) => {
-            const problem = tenantProblem(tenant);
-            if (problem) {
-                throw new pulumi.ResourceError(problem, this);
-            }
-            return gatewayNginxTemplate(u, tenant);
-        });
+        const template = pulumi.all([upstream, args.metricsTenant]).apply(([u, tenant]) => gatewayNginxTemplate(u, tenant));
         const gatewayConfig = new k8s.core.v1.ConfigMap(`${name}-metrics-gateway`, {
             metadata: { name: `${metricsGateway.name}-templates`, namespace: namespace.metadata.name },
             data: { "default.conf.template": template },

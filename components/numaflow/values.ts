@@ -4,6 +4,9 @@
  */
 import { metricsGateway } from "./metrics";
 
+/** Namespace of the Numaflow controller, UI server and metrics gateway. */
+export const NUMAFLOW_SYSTEM_NAMESPACE = "numaflow-system";
+
 /**
  * Chart values: images are pulled once and reused (the chart defaults to `Always`, which breaks restarts on an
  * offline node); authentication stays disabled (the UI is reached through the API server's authenticated proxy).

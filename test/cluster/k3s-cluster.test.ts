@@ -52,9 +52,12 @@ async function build(settings: Settings, opts: { gpus?: Record<string, number>; 
 const names = (run: ClusterRun) => run.resources.map((r) => `${r.type} ${r.name}`);
 const configOf = (r: RecordedResource) => parseScriptEnvironment(r.inputs.create).CHARON_K3S_CONFIG;
 
-/** Names of the resources whose inputs differ between two runs (added or removed ones count too). */
+/**
+ * Names of the resources whose inputs differ between two runs (added or removed ones count too). Components run
+ * nothing (a K3sNode's inputs only state its host's facts), so only custom resources count.
+ */
 function changedResources(a: ClusterRun, b: ClusterRun): string[] {
-    const index = (run: ClusterRun) => new Map(run.resources.map((r) => [r.name, JSON.stringify(r.inputs)]));
+    const index = (run: ClusterRun) => new Map(run.resources.filter((r) => r.custom).map((r) => [r.name, JSON.stringify(r.inputs)]));
     const ia = index(a);
     const ib = index(b);
     return [...new Set([...ia.keys(), ...ib.keys()])].filter((n) => ia.get(n) !== ib.get(n)).sort();
@@ -72,15 +75,33 @@ describe("K3sCluster (mocks)", function () {
             assert.deepEqual(names(run), [
                 "charon:cluster:K3sCluster charon",
                 "random:index/randomPassword:RandomPassword charon-token",
+                "charon:cluster:K3sNode charon-dev",
                 `${LOCAL} charon-dev-prepare`,
                 `${LOCAL} charon-dev-firewall`,
                 `${LOCAL} charon-dev-install`,
                 `${LOCAL} charon-dev-kubeconfig`,
                 "pulumi:providers:kubernetes charon-provider",
             ]);
+            // The host's steps are children of its K3sNode (aliased to their old parent); the rest of the cluster's.
             for (const r of run.resources.filter((x) => x.name !== "charon")) {
-                assert.equal(r.parent, run.named("charon").urn, `${r.name} is a child of the component`);
+                const parent = r.name.startsWith("charon-dev-") ? "charon-dev" : "charon";
+                assert.equal(r.parent, run.named(parent).urn, `${r.name} is a child of ${parent}`);
             }
+            assert.deepEqual(run.named("charon-dev").inputs, {
+                node: "dev", role: "server", firstServer: true, version: "v1.34.2+k3s1", gpu: false, local: true,
+                tokenFile: "/etc/rancher/k3s/charon-token",
+                firewall: { trustedSources: ["10.31.0.0/16", "10.32.0.0/16"], openPorts: ["6443/tcp", "10250/tcp", "8472/udp", "30080/tcp"] },
+                k3sConfig: {
+                    config: {
+                        "node-name": "dev", "token-file": "/etc/rancher/k3s/charon-token", "write-kubeconfig-mode": "0600",
+                        "cluster-cidr": "10.31.0.0/16", "service-cidr": "10.32.0.0/16", "tls-san": ["127.0.0.1"], disable: ["traefik"],
+                        "kube-apiserver-arg": ["feature-gates=InPlacePodVerticalScaling=true"],
+                        "kube-scheduler-arg": ["feature-gates=InPlacePodVerticalScaling=true"],
+                        "kubelet-arg": ["feature-gates=InPlacePodVerticalScaling=true"],
+                    },
+                    dropIn: {},
+                },
+            });
             assert.deepEqual(run.named("charon-token").inputs, { length: 48, special: false });
         });
 
@@ -345,22 +366,19 @@ describe("K3sCluster (mocks)", function () {
             assert.equal(parseScriptEnvironment(local.named("charon-dev-install").inputs.create).CHARON_AIRGAP_BINARY, airgap.binary);
         });
 
-        it("a missing air-gapped file fails before any command, naming the setting", async () => {
-            await assert.rejects(build(devSettings({ k3s: { airgap: { binary: "/nonexistent/k3s", installScript: "/nonexistent/install.sh" } } })),
+        it("a missing air-gapped file fails the stack's validation, before any resource, naming the setting", () => {
+            assert.throws(() => devSettings({ k3s: { airgap: { binary: "/nonexistent/k3s", installScript: "/nonexistent/install.sh" } } }),
                 /charon:k3s\.airgap\.binary: "\/nonexistent\/k3s" does not exist on this machine/);
         });
 
-        it("an extra arg charon manages fails before any command, naming the key", async () => {
-            // Stack validation refuses this too; the component checks again for callers that bypass stacks/.
-            const settings = devSettings();
-            settings.k3s.extraServerArgs = { "write-kubeconfig-mode": "0644" };
-            await assert.rejects(build(settings),
+        it("an extra arg charon manages fails the stack's validation, naming the key", () => {
+            assert.throws(() => devSettings({ k3s: { extraServerArgs: { "write-kubeconfig-mode": "0644" } } }),
                 /charon:k3s\.extraServerArgs\.write-kubeconfig-mode: is managed by charon \(the kubeconfig is always written 0600\)/);
         });
 
-        it("a bad host directory fails, naming it", async () => {
-            await assert.rejects(build(devSettings(), { hostDirectories: ["relative/dir"] }),
-                /hostDirectories\[0\]: "relative\/dir" is not allowed; expected an absolute path/);
+        it("a bad host directory (the ISB's local volumes) fails the stack's validation, naming it", () => {
+            assert.throws(() => devSettings({ numaflow: { isb: { storageMode: "local-volumes", hostPath: "relative/dir" } } }),
+                /charon:numaflow\.isb\.hostPath: "relative\/dir" is not valid; expected an absolute directory/);
         });
     });
 });

@@ -1,8 +1,8 @@
 /** The k3s configuration renderer: exact config.yaml and drop-in text per kind of node. */
 import { strict as assert } from "node:assert";
 import * as yaml from "js-yaml";
-import { featureGatesArg, K3sConfigError, nodeLabels, renderDropIn, renderK3sConfig } from "../../components/cluster";
-import { K3sSettings } from "../../stacks/settings";
+import { featureGatesArg, nodeLabels, renderDropIn, renderK3sConfig } from "../../components/cluster";
+import { extraArgProblems, type K3sSettings } from "../../components/cluster/settings";
 import { devServerConfig, devSettings } from "./fixtures";
 
 const k3s: K3sSettings = devSettings().k3s;
@@ -94,11 +94,12 @@ describe("k3s config rendering", () => {
         assert.deepEqual(yaml.load(agent.dropIn), { "node-ip+": ["192.168.1.2"] });
     });
 
-    it("refuses extra args for keys charon manages, naming the setting", () => {
-        assert.throws(() => renderDropIn("s1", "server", { "write-kubeconfig-mode": "0644" }), (e: unknown) =>
-            e instanceof K3sConfigError && e.message === "charon:k3s.extraServerArgs.write-kubeconfig-mode: is managed by charon (the kubeconfig is always written 0600)");
-        assert.throws(() => renderDropIn("a1", "agent", { token: "x" }), /charon:k3s\.extraAgentArgs\.token: is managed by charon/);
-        assert.throws(() => renderDropIn("a1", "agent", { "Bad Key": "x" }), /is not a k3s config key/);
+    it("refuses extra args for keys charon manages, naming the setting (the cluster layer's settings rules)", () => {
+        assert.deepEqual(extraArgProblems("charon:k3s.extraServerArgs", { "write-kubeconfig-mode": "0644" }).map((p) => p.message),
+            ["charon:k3s.extraServerArgs.write-kubeconfig-mode: is managed by charon (the kubeconfig is always written 0600)"]);
+        assert.match(extraArgProblems("charon:k3s.extraAgentArgs", { token: "x" })[0].message, /charon:k3s\.extraAgentArgs\.token: is managed by charon/);
+        assert.match(extraArgProblems("charon:k3s.extraAgentArgs", { "Bad Key": "x" })[0].message, /is not a k3s config key/);
+        assert.equal(renderDropIn("s1", {}), "");
     });
 
     it("the rendered YAML parses back to the same values (quoting is safe)", () => {

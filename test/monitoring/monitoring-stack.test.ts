@@ -1,6 +1,9 @@
 import { strict as assert } from "node:assert";
 import * as yaml from "js-yaml";
-import { MonitoringStack, MonitoringStackArgs, grafanaUrlFor, resolveMonitoringArgs, validateMonitoringSettings, MONITORS } from "../../components/monitoring";
+import { MonitoringStack, MonitoringStackArgs, grafanaUrlFor, MONITORS } from "../../components/monitoring";
+import { MonitoringSettingsSchema, type MonitoringSettings } from "../../components/monitoring/settings";
+import { monitoringArgs } from "./fixtures";
+import { layerSettings } from "../helpers/settings";
 import { monitoringCharts } from "../../components/versions";
 import { resolveSettings } from "../../stacks";
 import { RecordedResource, runComponents, unwrap, isSecretOutput } from "../helpers/pulumi-mocks";
@@ -13,7 +16,7 @@ const nodes = [
 
 /** Each preset's monitoring settings, resolved by the stack configuration model (stacks/). */
 const key = "-----BEGIN OPENSSH PRIVATE KEY-----\ntest\n-----END OPENSSH PRIVATE KEY-----";
-const presets: Record<string, Omit<MonitoringStackArgs, "nodes">> = {
+const presets: Record<string, MonitoringSettings> = {
     dev: resolveSettings({ preset: "dev" }).monitoring,
     "gpu-node": resolveSettings({ preset: "gpu-node", sshPrivateKey: key, hosts: [{ name: "gpu", address: "10.0.0.5", user: "ubuntu" }] }).monitoring,
     cluster: resolveSettings({
@@ -22,8 +25,8 @@ const presets: Record<string, Omit<MonitoringStackArgs, "nodes">> = {
     }).monitoring,
 };
 
-async function build(settings: Omit<MonitoringStackArgs, "nodes">) {
-    return runComponents(() => new MonitoringStack("monitoring", { ...settings, nodes }));
+async function build(settings: MonitoringSettings & Partial<MonitoringStackArgs>) {
+    return runComponents(() => new MonitoringStack("monitoring", monitoringArgs(settings)));
 }
 
 const release = (resources: RecordedResource[], name: string) => {
@@ -196,27 +199,11 @@ describe("MonitoringStack", () => {
 });
 
 describe("monitoring settings", () => {
-    it("applies the documented defaults", () => {
-        assert.deepEqual(resolveMonitoringArgs({}), {
+    it("applies the documented defaults (the layer's schema)", () => {
+        assert.deepEqual(layerSettings(MonitoringSettingsSchema), {
             footprint: "small", retention: "15d", storageSize: "10Gi", scrapeInterval: "5s", rapidScrapeInterval: "2s",
-            tenant: "charon", grafanaNodePort: 30080, workloadNamespaces: ["default"],
+            tenant: "charon", grafanaNodePort: 30080,
         });
-        assert.deepEqual(validateMonitoringSettings(resolveMonitoringArgs({})), []);
-    });
-
-    it("names the field, the value and what is allowed", () => {
-        const errors = validateMonitoringSettings(resolveMonitoringArgs({ grafanaNodePort: 8080, retention: "two weeks", tenant: "a b" }));
-        assert.deepEqual(errors, [
-            'monitoring.retention is "two weeks": expected a duration such as 5s, 15d or 1h30m',
-            'monitoring.tenant is "a b": expected a Mimir tenant ID (1–150 of letters, digits, !._*\'()-)',
-            "monitoring.grafanaNodePort is 8080: expected an integer NodePort between 30000 and 32767",
-        ]);
-    });
-
-    it("fails the component before creating any child on a bad setting", async () => {
-        await assert.rejects(async () => {
-            await runComponents(() => new MonitoringStack("monitoring", { grafanaNodePort: 80, nodes }));
-        }, /monitoring.grafanaNodePort is 80/);
     });
 
     it("picks the first server for Grafana's URL, brackets IPv6, and refuses an empty cluster", () => {

@@ -8,7 +8,7 @@ const byName = (name: string): MonitorSpec => {
     assert.ok(m, `monitor ${name} missing`);
     return m!;
 };
-const ctx = { intervals: { general: "5s", rapid: "2s" } };
+const ctx = { namespace: "monitoring", workloadNamespaces: ["default"], intervals: { general: "5s", rapid: "2s" } };
 const endpointOf = (name: string) => {
     const manifest = monitorManifest(byName(name), ctx);
     return manifest.spec.endpoints?.[0] ?? manifest.spec.podMetricsEndpoints[0];
@@ -116,16 +116,16 @@ describe("monitors", () => {
     });
 
     it("applies the workload namespaces and intervals it is given", () => {
-        const m = monitorManifest(byName("numaflow-pipeline-metrics"), { workloadNamespaces: ["aps", "lab"], intervals: { general: "10s", rapid: "1s" } });
+        const m = monitorManifest(byName("numaflow-pipeline-metrics"), { namespace: "monitoring", workloadNamespaces: ["aps", "lab"], intervals: { general: "10s", rapid: "1s" } });
         assert.deepEqual(m.spec.namespaceSelector, { matchNames: ["aps", "lab"] });
         assert.equal(m.spec.endpoints[0].interval, "10s");
-        assert.equal(monitorManifest(byName("workload-metrics"), { intervals: { general: "10s", rapid: "1s" } }).spec.podMetricsEndpoints[0].interval, "1s");
+        assert.equal(monitorManifest(byName("workload-metrics"), { ...ctx, intervals: { general: "10s", rapid: "1s" } }).spec.podMetricsEndpoints[0].interval, "1s");
     });
 });
 
 describe("metric catalogue", () => {
     it("lists every monitor and scrape job, with unique names per source", () => {
-        assert.deepEqual(METRIC_CATALOGUE.map((e) => e.source), [...MONITORS.map((m) => m.name), CADVISOR_JOB.name, "every-scrape"]);
+        assert.deepEqual(METRIC_CATALOGUE.map((e) => e.source), [...MONITORS.map((m) => m.name), CADVISOR_JOB.name, "charon-control-loops", "every-scrape"]);
         for (const entry of METRIC_CATALOGUE) {
             assert.equal(new Set(entry.metrics).size, entry.metrics.length, entry.source);
             for (const metric of entry.metrics) {

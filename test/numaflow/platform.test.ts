@@ -1,11 +1,12 @@
 import { strict as assert } from "node:assert";
+import { resolveSettings } from "../../stacks";
 import * as yaml from "js-yaml";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { validateResource } from "../helpers/kube-schema";
 import { runComponents, unwrap, RecordedResource } from "../helpers/pulumi-mocks";
 import { NumaflowPlatform, NumaflowPlatformArgs } from "../../components/numaflow";
-import { validateInterStepBufferService } from "../../components/crds";
+import { isbProblems as validateInterStepBufferService } from "../helpers/numaflow";
 import { clusterNodes, defaultIsb } from "./fixtures";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
@@ -28,6 +29,8 @@ function deploy(overrides: Partial<NumaflowPlatformArgs> = {}) {
             metricsQueryUrl: pulumi.output("http://mimir-gateway.monitoring.svc:80/prometheus"),
             metricsTenant: pulumi.output("charon"),
             monitoringCrds: crds,
+            isbNamespace: "default",
+            chartSource: "upstream",
             ...overrides,
         }, { provider });
     });
@@ -144,8 +147,8 @@ describe("NumaflowPlatform", () => {
         assert.equal(await unwrap(run.value.uiAccessCommand), "kubectl -n numaflow-system port-forward svc/numaflow-server 8443:8443");
     });
 
-    it("fails before creating anything on 2 ISB replicas", async () => {
-        await assert.rejects(deploy({ isb: { ...defaultIsb, replicas: 2 as any } }), /numaflow\.isb\.replicas is 2/);
+    it("2 ISB replicas fail the stack's validation, before anything is created", () => {
+        assert.throws(() => resolveSettings({ numaflow: { isb: { replicas: 2 } } }), /charon:numaflow\.isb\.replicas: 2 is not valid; expected one of 1, 3/);
     });
 
     it("declares only Kubernetes objects that validate against the API schema", async () => {

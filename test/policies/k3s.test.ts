@@ -1,4 +1,6 @@
 import * as assert from "node:assert/strict";
+import { K3sSchema } from "../../components/cluster/settings";
+import { layerSettings } from "../helpers/settings";
 import {
     gateIn, k3sInPlaceResize, k3sInPlaceResizeMaturity, k3sInstallOf, k3sKubeconfigMode, k3sSecretOutputs, k3sTokenGenerated,
     listFlag, modeTooOpen,
@@ -28,11 +30,7 @@ describe("policies: k3s", () => {
         });
 
         it("reads what the cluster layer really renders", () => {
-            const k3s = {
-                version: "v1.32.5+k3s1", clusterCidr: "10.31.0.0/16", serviceCidr: "10.32.0.0/16",
-                featureGates: { InPlacePodVerticalScaling: true }, disable: ["traefik"], extraServerArgs: {}, extraAgentArgs: {},
-                apiReadyTimeoutSeconds: 300,
-            };
+            const k3s = layerSettings(K3sSchema, { version: "v1.32.5+k3s1" });
             const rendered = renderK3sConfig({ nodeName: "s1", role: "server", clusterInit: false, address: "192.0.2.1", gpu: false, labels: {}, k3s });
             const texts = installCommand({ name: "s1", role: "server" }, rendered, k3s);
             const install = k3sInstallOf(texts)!;

@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
 import { k3sVersion } from "../../components/versions";
-import { rootField } from "../../stacks/schema";
+import { SettingsSchema } from "../../stacks/schema";
 
 /** The problem lines of the error thrown for `raw`. */
 function problemsOf(raw: Record<string, unknown>): string[] {
@@ -37,7 +37,7 @@ describe("stack settings", () => {
             });
             assert.deepEqual(s.numaflow.isb, {
                 replicas: 1, retention: "WorkQueue", storage: "Memory", maxMsgs: 50000, maxAge: "1h", maxBytes: -1,
-                duplicates: "0s", volumeSize: "1Gi", storageMode: "local-path", hostPath: "/var/lib/charon/numaflow",
+                duplicates: "100ms", volumeSize: "1Gi", storageMode: "local-path", hostPath: "/var/lib/charon/numaflow",
                 cpu: "250m", memory: "512Mi",
             });
             assert.deepEqual(s.gpu, { stack: "off" });
@@ -96,7 +96,7 @@ describe("stack settings", () => {
     describe("validation errors name the key, the bad value and what is allowed", () => {
         it("unknown keys, at any depth", () => {
             assert.deepEqual(problemsOf({ presets: "dev", monitoring: { grafanaPort: 1 } }), [
-                `charon:presets: unknown setting; allowed keys here: ${Object.keys(rootField.fields).join(", ")}`,
+                `charon:presets: unknown setting; allowed keys here: ${Object.keys(SettingsSchema.properties).join(", ")}`,
                 "charon:monitoring.grafanaPort: unknown setting; allowed keys here: footprint, retention, storageSize, scrapeInterval, rapidScrapeInterval, tenant, grafanaNodePort",
             ]);
         });
@@ -123,8 +123,8 @@ describe("stack settings", () => {
 
         it("unparsable and overlapping CIDRs", () => {
             assert.deepEqual(problemsOf({ k3s: { clusterCidr: "10.31.0.0/33", serviceCidr: "10.32.0.1/16" } }), [
-                "charon:k3s.clusterCidr: \"10.31.0.0/33\" is not an IPv4 network; expected a CIDR such as 10.31.0.0/16 (no host bits set)",
-                "charon:k3s.serviceCidr: \"10.32.0.1/16\" is not an IPv4 network; expected a CIDR such as 10.31.0.0/16 (no host bits set)",
+                "charon:k3s.clusterCidr: \"10.31.0.0/33\" is not valid; expected a CIDR such as 10.31.0.0/16 (no host bits set)",
+                "charon:k3s.serviceCidr: \"10.32.0.1/16\" is not valid; expected a CIDR such as 10.31.0.0/16 (no host bits set)",
             ]);
             assert.deepEqual(problemsOf({ k3s: { clusterCidr: "10.0.0.0/8", serviceCidr: "10.32.0.0/16" } }), [
                 "charon:k3s.serviceCidr: \"10.32.0.0/16\" overlaps k3s.clusterCidr \"10.0.0.0/8\"; the pod and service networks must be disjoint",
@@ -164,9 +164,11 @@ describe("stack settings", () => {
 
         it("required host keys and host names that are not DNS labels", () => {
             assert.deepEqual(problemsOf({ hosts: [{ local: true }, { name: "Bad_Name", role: "server", local: true }] }), [
-                "charon:hosts[1].name: \"Bad_Name\" is not valid; expected a DNS label (lower-case letters, digits, -)",
                 "charon:hosts[0].name: is required (Unique host name; becomes the Kubernetes node name.)",
                 "charon:hosts[0].role: is required (server runs the control plane; agent only runs workloads.)",
+                "charon:hosts[1].name: \"Bad_Name\" is not valid; expected a DNS label (lower-case letters, digits, -)",
+                // the cross-key rules run in the same pass
+                "charon:hosts: has 2 hosts with local: true; only the machine running Pulumi can be local",
             ]);
         });
 
@@ -199,10 +201,20 @@ describe("stack settings", () => {
             }
             assert.equal(message, [
                 "Invalid stack settings (3 problems):",
+                "  - charon:k3s.clusterCidr: \"nope\" is not valid; expected a CIDR such as 10.31.0.0/16 (no host bits set)",
                 "  - charon:hosts[1].name: \"a1\" is already used by hosts[0]; host names must be unique (they become node names)",
                 "  - charon:hosts: has no host with role \"server\"; exactly one server, or an odd number of 3 or more, is required",
-                "  - charon:k3s.clusterCidr: \"nope\" is not an IPv4 network; expected a CIDR such as 10.31.0.0/16 (no host bits set)",
             ].join("\n"));
+        });
+
+        it("shape problems and cross-key problems come in the same run (a duplicate host name and a NodePort of 8080)", () => {
+            assert.deepEqual(problemsOf({
+                preset: "cluster", sshPrivateKey: "K", hosts: [remote("s1", "server"), remote("a1", "agent"), remote("a1", "agent")],
+                monitoring: { grafanaNodePort: 8080 },
+            }), [
+                "charon:monitoring.grafanaNodePort: 8080 is out of range; allowed 30000–32767",
+                "charon:hosts[2].name: \"a1\" is already used by hosts[1]; host names must be unique (they become node names)",
+            ]);
         });
 
         it("the GPU stack forced on with no GPU host", () => {
@@ -238,9 +250,9 @@ describe("stack settings", () => {
         });
 
         it("an ISB host path that is / or climbs with ..", () => {
-            for (const bad of ["/", "/var/lib/../etc", "/data/np..v2"]) {
+            for (const bad of ["/", "/var/lib/../etc", "/data/np..v2", "relative/dir"]) {
                 assert.deepEqual(problemsOf({ numaflow: { isb: { hostPath: bad } } }), [
-                    `charon:numaflow.isb.hostPath: ${JSON.stringify(bad)} is not allowed; expected an absolute directory other than / without '..', such as /var/lib/charon/numaflow`,
+                    `charon:numaflow.isb.hostPath: ${JSON.stringify(bad)} is not valid; expected an absolute directory other than / without '..', such as /var/lib/charon/numaflow`,
                 ]);
             }
         });
@@ -265,6 +277,61 @@ describe("stack settings", () => {
                 "charon:hosts: hosts[0].privateKey, hosts[1].privateKey, hosts[1].bastion.privateKey are stored in plain text; set them with `pulumi config set --secret --path 'charon:hosts[0].privateKey' < key` (or use charon:sshPrivateKey)",
             ]);
             assert.doesNotThrow(() => resolveSettings(raw, { secretKeys: new Set(["charon:sshPrivateKey", "charon:hosts"]) }));
+        });
+
+        it("each layer's values are checked by its own schema, before any component runs (moved from the component suites)", () => {
+            // numaflow (was isbSettingsProblems)
+            assert.deepEqual(problemsOf({ numaflow: { isb: { maxAge: "forever", maxMsgs: -5, retention: "Sometimes", storageMode: "local-volumes", hostPath: "data" } } }), [
+                "charon:numaflow.isb.retention: \"Sometimes\" is not valid; expected one of \"Limits\", \"Interest\", \"WorkQueue\"",
+                "charon:numaflow.isb.maxMsgs: -5 is out of range; allowed -1–∞",
+                "charon:numaflow.isb.maxAge: \"forever\" is not valid; expected a duration such as 30s, 1m30s, 1h or 15d",
+                "charon:numaflow.isb.hostPath: \"data\" is not valid; expected an absolute directory other than / without '..', such as /var/lib/charon/numaflow",
+            ]);
+            // monitoring (was validateMonitoringSettings)
+            assert.deepEqual(problemsOf({ monitoring: { grafanaNodePort: 8080, retention: "two weeks", tenant: "a b" } }), [
+                "charon:monitoring.retention: \"two weeks\" is not valid; expected a duration such as 30s, 1m30s, 1h or 15d",
+                "charon:monitoring.tenant: \"a b\" is not valid; expected a Mimir tenant ID (letters, digits, !._*'()-)",
+                "charon:monitoring.grafanaNodePort: 8080 is out of range; allowed 30000–32767",
+            ]);
+            // tenants that would break out of the Numaflow gateway's nginx config (was tenantProblem)
+            for (const tenant of ["charon", "team_1.prod"]) {
+                assert.equal(resolveSettings({ monitoring: { tenant } }).monitoring.tenant, tenant);
+            }
+            for (const tenant of ["evil\";", ".", ".."]) {
+                assert.deepEqual(problemsOf({ monitoring: { tenant } }), [
+                    `charon:monitoring.tenant: ${JSON.stringify(tenant)} is not valid; expected a Mimir tenant ID (letters, digits, !._*'()-)`,
+                ]);
+            }
+            // gpu (was durationMs on the scrape interval)
+            assert.deepEqual(problemsOf({ monitoring: { rapidScrapeInterval: "soon" } }), [
+                "charon:monitoring.rapidScrapeInterval: \"soon\" is not valid; expected a duration such as 30s, 1m30s, 1h or 15d",
+            ]);
+        });
+
+        it("durations in any Prometheus form are accepted and work in every layer that reads them (1d, 1m30s)", () => {
+            const s = resolveSettings({ numaflow: { isb: { maxAge: "1d" } }, monitoring: { rapidScrapeInterval: "1m30s" } });
+            assert.equal(s.numaflow.isb.maxAge, "1d");
+            assert.equal(s.monitoring.rapidScrapeInterval, "1m30s");
+        });
+
+        it("ISB duplicate windows JetStream would misread or refuse", () => {
+            assert.deepEqual(problemsOf({ numaflow: { isb: { duplicates: "0s" } } }), [
+                "charon:numaflow.isb.duplicates: \"0s\" is below JetStream's smallest window of 100ms (0 would silently mean 2 minutes); duplicate detection cannot be switched off, use 100ms for the least of it",
+            ]);
+            assert.deepEqual(problemsOf({ numaflow: { isb: { duplicates: "2h", maxAge: "1h" } } }), [
+                "charon:numaflow.isb.duplicates: \"2h\" is longer than numaflow.isb.maxAge \"1h\"; JetStream refuses a duplicate window longer than the stream's maximum age",
+            ]);
+        });
+
+        it("InPlacePodVerticalScaling against the k3s release: locked on from 1.35, removed in 1.38", () => {
+            assert.doesNotThrow(() => resolveSettings({ k3s: { version: "v1.34.2+k3s1", featureGates: { InPlacePodVerticalScaling: false } } }));
+            assert.doesNotThrow(() => resolveSettings({ k3s: { version: "v1.36.1+k3s1" } }));
+            assert.deepEqual(problemsOf({ k3s: { version: "v1.35.1+k3s1", featureGates: { InPlacePodVerticalScaling: false } } }), [
+                "charon:k3s.featureGates.InPlacePodVerticalScaling: false is not allowed from Kubernetes 1.35 (the gate is GA and locked on), and k3s.version is \"v1.35.1+k3s1\"; remove the gate or pick a k3s release before 1.35",
+            ]);
+            assert.deepEqual(problemsOf({ k3s: { version: "v1.38.0+k3s1" } }), [
+                "charon:k3s.featureGates.InPlacePodVerticalScaling: is removed in Kubernetes 1.38, and k3s.version is \"v1.38.0+k3s1\": kube-apiserver, the scheduler and the kubelet refuse to start with it; remove the gate (the feature is always on)",
+            ]);
         });
 
         it("label keys and values", () => {

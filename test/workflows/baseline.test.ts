@@ -1,4 +1,7 @@
 import * as assert from "node:assert/strict";
+import { ApsSettingsSchema } from "../../workflows/settings";
+import { WORKFLOW_READY_TIMEOUT_MINUTES } from "../../workflows/aps/workflow";
+import { layerSettings } from "../helpers/settings";
 import { MONITORS } from "../../components/monitoring/monitors";
 import { ApsBaseline, consumerArgs, consumerDeployment, mirrorServerDeployment } from "../../workflows/aps";
 import { validateObject, validateResource } from "../helpers/kube-schema";
@@ -68,7 +71,7 @@ describe("workflows/aps baseline", () => {
     });
 
     it("ApsBaseline declares both Deployments under the component with a 30 min readiness wait", async () => {
-        const run = await runComponents(() => new ApsBaseline("baseline", { gpuLimit: true, channel: "pvapy:image", mirrorChannel: "ad:image" }));
+        const run = await runComponents(() => new ApsBaseline("baseline", { ...layerSettings(ApsSettingsSchema), gpuLimit: true, readyTimeoutMinutes: WORKFLOW_READY_TIMEOUT_MINUTES, after: [] }));
         const component = run.get("charon:workflows:ApsBaseline", "baseline");
         const consumer = run.get("kubernetes:apps/v1:Deployment", "baseline-consumer");
         const mirror = run.get("kubernetes:apps/v1:Deployment", "baseline-mirror-server");

@@ -1,7 +1,8 @@
 import * as assert from "node:assert/strict";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { ExperimentSettings, HarvestSettings } from "../../stacks/settings-workflows";
+import { ApsSettingsSchema, type ExperimentSettings, type HarvestSettings } from "../../workflows/settings";
+import { layerSettings } from "../helpers/settings";
 import {
     Experiment, experimentRecords, simServerArgs, streamJob, streamJobName, streamTimeoutSeconds, type StreamParameters,
 } from "../../workflows";
@@ -16,6 +17,10 @@ const experiment: ExperimentSettings = {
 const harvest: HarvestSettings = {
     enabled: true, queriesFile: "workflows/aps/metrics.txt", format: "parquet", mode: "auto", marginSeconds: 30, resultsDir: "results",
 };
+
+/** What index.ts passes besides the experiment: the APS workflow's channel, namespace and tools image. */
+const aps = layerSettings(ApsSettingsSchema);
+const fromWorkflow = { defaultChannel: aps.channel, namespace: aps.namespace, image: aps.images.pvapy, metricsTenant: "charon" };
 
 describe("workflows experiment (stream Job)", () => {
     it("pvapy-ad-sim-server gets the stream parameters", () => {
@@ -73,7 +78,7 @@ describe("workflows experiment (stream Job)", () => {
             const workflow = new k8s.apiextensions.CustomResource("pipeline", { apiVersion: "numaflow.numaproj.io/v1alpha1", kind: "Pipeline", metadata: { name: "ptychography" } });
             const monitoring = new k8s.core.v1.Namespace("monitoring", {});
             const x = new Experiment("fps100", {
-                experiment, workflow, after: [monitoring], stack: "dev", harvest,
+                ...fromWorkflow, experiment, workflow, after: [monitoring], stack: "dev", harvest,
                 kubeconfig: pulumi.secret("apiVersion: v1"), metricsQueryUrl: "http://mimir-gateway.monitoring.svc.cluster.local:80/prometheus",
                 metricsTenant: "charon",
             });
@@ -111,7 +116,7 @@ describe("workflows experiment (stream Job)", () => {
         const run = await runComponents(() => {
             const workflow = new k8s.core.v1.Namespace("wf", {});
             new Experiment("quiet", {
-                experiment: { ...experiment, name: "quiet" }, workflow, stack: "dev", harvest: { ...harvest, enabled: false },
+                ...fromWorkflow, after: [], experiment: { ...experiment, name: "quiet" }, workflow, stack: "dev", harvest: { ...harvest, enabled: false },
                 kubeconfig: "k", metricsQueryUrl: "http://mimir-gateway.monitoring.svc:80/prometheus",
             });
         });
@@ -122,7 +127,7 @@ describe("workflows experiment (stream Job)", () => {
 
     it("the channel defaults to the workflow's channel", async () => {
         const run = await runComponents(() => new Experiment("ch", {
-            experiment: { ...experiment, name: "ch" }, defaultChannel: "ad:image", workflow: new k8s.core.v1.Namespace("wf2", {}),
+            ...fromWorkflow, after: [], harvest, experiment: { ...experiment, name: "ch" }, defaultChannel: "ad:image", workflow: new k8s.core.v1.Namespace("wf2", {}),
             stack: "dev", kubeconfig: "k", metricsQueryUrl: "http://mimir-gateway.monitoring.svc:80/prometheus",
         }));
         const args: string[] = run.get("kubernetes:batch/v1:Job", "ch-stream").inputs.spec.template.spec.containers[0].args;

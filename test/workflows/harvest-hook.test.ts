@@ -72,16 +72,18 @@ describe("workflows harvest hook (unit)", () => {
         assert.equal(resultsPath("results", "dev", "fps100", 3), "results/dev/fps100/3");
     });
 
-    it("metrics.txt holds the original's 60 metrics, one per line", () => {
+    it("metrics.txt holds the original's 60 metrics and the control loops' 18, one per line", () => {
         const q = readQueries(path.join(REPO, "workflows/aps/metrics.txt"));
-        assert.equal(q.length, 60);
-        assert.equal(new Set(q).size, 60);
+        assert.equal(q.length, 78);
+        assert.equal(new Set(q).size, 78);
         const count = (re: RegExp) => q.filter((m) => re.test(m)).length;
         assert.equal(count(/^(forwarder_|vertex_pending|isb_jetstream_)/), 11);
         assert.equal(count(/^controller_vertex_/), 4);
         assert.equal(count(/^container_/), 26);
         assert.equal(count(/^node_/), 2);
-        assert.equal(count(/^kube_/), 2);
+        assert.equal(count(/^kube_(pod_status_phase|node_status_condition)$/), 2);
+        assert.equal(count(/^charon_controller_/), 16);
+        assert.equal(count(/^kube_(deployment_spec_replicas|pod_container_resource_requests)$/), 2);
         assert.equal(count(/^DCGM_/), 12);
         assert.equal(count(/^pvapy_/), 3);
         assert.ok(q.every((m) => /^[A-Za-z_:][A-Za-z0-9_:]*$/.test(m)), "bare metric names only");
@@ -128,7 +130,7 @@ describe("workflows harvest hook (unit)", () => {
         assert.equal(o.mode, "auto");
         assert.equal(o.format, "parquet");
         assert.equal(o.tenant, "charon");
-        assert.equal(o.queries.length, 60);
+        assert.equal(o.queries.length, 78);
         assert.equal(o.output, path.join(dir, "results/dev/fps100/3/metrics.parquet"));
         assert.equal((o.endpoint as { url: string }).url, "https://10.0.0.5:6443/api/v1/namespaces/monitoring/services/mimir-gateway:80/proxy/prometheus");
         assert.deepEqual(result.window, { start: "2025-08-18T14:47:27Z", end: "2025-08-18T14:53:29Z" });
@@ -163,8 +165,8 @@ describe("workflows harvest hook (unit)", () => {
         const err = await harvestExperiment(config({ harvestFn: async (o) => fakeManifest(o, bad) }), completedJob).then(
             () => assert.fail("expected a failure"), (e: unknown) => e);
         assert.ok(err instanceof ExperimentHarvestError);
-        assert.match(err.message, /2 of 60 queries failed: kube_pod_status_phase \(bad_data: parse error\); DCGM_FI_DEV_GPU_UTIL \(bad_data: parse error\)/);
-        assert.match(err.message, /The other 58 are written to results\/dev\/fps100\/3\/metrics\.parquet/);
+        assert.match(err.message, /2 of 78 queries failed: kube_pod_status_phase \(bad_data: parse error\); DCGM_FI_DEV_GPU_UTIL \(bad_data: parse error\)/);
+        assert.match(err.message, /The other 76 are written to results\/dev\/fps100\/3\/metrics\.parquet/);
         assert.match(err.message, /Complete it with: npm run harvest -- --stack dev --start 2025-08-18T14:47:27Z --end 2025-08-18T14:53:29Z --queries-file \S+metrics\.txt --mode auto --format parquet --output results\/dev\/fps100\/3\/metrics\.parquet --resume$/);
         assert.deepEqual(err.failedQueries, bad);
         assert.ok(fs.existsSync(path.join(dir, "results/dev/fps100/3/experiment.json")));

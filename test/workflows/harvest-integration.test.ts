@@ -98,7 +98,7 @@ describe("workflows harvest hook (integration: real Prometheus under /prometheus
         };
     }
 
-    it("writes the window's samples of all 60 queries (data, manifest, experiment record)", async () => {
+    it("writes the window's samples of all 78 queries (data, manifest, experiment record)", async () => {
         const projectDir = path.join(work, "ok");
         const result = await harvestExperiment(config(projectDir), job);
         const runDir = path.join(projectDir, "results/it/fps100/1");
@@ -111,7 +111,7 @@ describe("workflows harvest hook (integration: real Prometheus under /prometheus
         assert.equal(manifest.status, "complete");
         assert.equal(manifest.tenant, TENANT);
         assert.deepEqual([manifest.window.startMs, manifest.window.endMs], [startMs, endMs]);
-        assert.equal(manifest.queries.length, 60);
+        assert.equal(manifest.queries.length, 78);
         assert.ok(manifest.queries.every((q) => q.status === "ok"));
 
         for (const [metric, nSeries] of [["forwarder_read_total", 3], ["pvapy_frame_processed_total", 1], ["DCGM_FI_DEV_GPU_UTIL", 1]] as const) {
@@ -132,7 +132,7 @@ describe("workflows harvest hook (integration: real Prometheus under /prometheus
         assert.equal(record.job.completionTime, job.status.completionTime);
 
         // every request went through the service-proxy path, authenticated, with the tenant
-        assert.ok(proxy.requests.length >= 60);
+        assert.ok(proxy.requests.length >= 78);
         for (const r of proxy.requests) {
             assert.ok(r.url.startsWith(`${PROXY_PREFIX}/prometheus/api/v1/`), r.url);
             assert.equal(r.headers.authorization, `Bearer ${TOKEN}`);

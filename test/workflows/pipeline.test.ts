@@ -1,7 +1,10 @@
 import * as assert from "node:assert/strict";
+import { ApsSettingsSchema } from "../../workflows/settings";
+import { WORKFLOW_READY_TIMEOUT_MINUTES } from "../../workflows/aps/workflow";
+import { layerSettings } from "../helpers/settings";
 import * as k8s from "@pulumi/kubernetes";
 import * as fc from "fast-check";
-import { validatePipeline } from "../../components/crds";
+import { pipelineProblems as validatePipeline } from "../helpers/numaflow";
 import { apsImages } from "../../components/versions";
 import { ApsPtychoNN, pipelineProfiles, ptychographyPipeline, vertexTuning, type PipelineOptions } from "../../workflows/aps";
 import { runComponents, unwrap } from "../helpers/pulumi-mocks";
@@ -140,7 +143,7 @@ describe("workflows/aps pipeline", () => {
         const run = await runComponents(() => {
             const isb = new k8s.apiextensions.CustomResource("isb", { apiVersion: "numaflow.numaproj.io/v1alpha1", kind: "InterStepBufferService", metadata: { name: "default" } });
             const controller = new k8s.helm.v3.Release("numaflow", { chart: "numaflow", version: "0.4.0" });
-            return new ApsPtychoNN("aps", { profile: "autoscaling", gpuLimit: true, numaflow: { controller, isb } });
+            return new ApsPtychoNN("aps", { ...layerSettings(ApsSettingsSchema, { profile: "autoscaling" }), gpuLimit: true, readyTimeoutMinutes: WORKFLOW_READY_TIMEOUT_MINUTES, numaflow: { controller, isb } });
         });
         const component = run.get("charon:workflows:ApsPtychoNN", "aps");
         const pipeline = run.get("kubernetes:numaflow.numaproj.io/v1alpha1:Pipeline", "aps-pipeline");

@@ -1,6 +1,9 @@
 import * as assert from "node:assert/strict";
 import { SettingsError, resolveSettings } from "../../stacks/load";
-import { checkWorkflowSettings, isPinnedImage } from "../../stacks/schema-workflows";
+import { isPinnedImage } from "../../model/formats/names";
+import { workflowSettingsProblems } from "../../workflows/settings";
+
+const checkWorkflowSettings = (s: Parameters<typeof workflowSettingsProblems>[0]) => workflowSettingsProblems(s, "charon:");
 
 /** The workflows layer's semantic problems, as resolveSettings reports them (it runs checkWorkflowSettings). */
 function check(raw: Record<string, unknown>): string[] {
@@ -30,7 +33,7 @@ describe("stacks: workflows, experiments, harvest and controllers settings", () 
                 pvapy: "docker.io/akhileshraj/charon:0.0.1", consumer: "local/ptychonn:cuda126",
             },
             // no per-vertex overrides: the profile decides
-            vertices: { in: { scale: {}, limits: {} }, cat: { scale: {}, limits: {} }, out: { scale: {}, limits: {} } },
+            vertices: {},
         });
         assert.deepEqual(s.experiments, []);
         assert.deepEqual(s.harvest, { enabled: true, queriesFile: "workflows/aps/metrics.txt", format: "parquet", mode: "auto", marginSeconds: 30, resultsDir: "results" });
@@ -58,8 +61,10 @@ describe("stacks: workflows, experiments, harvest and controllers settings", () 
             `charon:experiments[0].dtype: "int12" is not valid; expected one of "int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64", "float32", "float64"`,
             `charon:experiments[0].frameRate: 0 is out of range; allowed 0.001–100000`,
             `charon:experiments[0].name: "Bad_Name" is not valid; expected a DNS label of at most 40 characters (lower-case letters, digits, -)`,
+            // cross-key rules run in the same pass as the shapes
+            `charon:experiments[0].workflow: experiment "Bad_Name" needs the APS workflow, but workflows.aps.enabled is false; set it to true or remove the experiment`,
             `charon:harvest.format: "xlsx" is not valid; expected one of "csv", "parquet", "json"`,
-            `charon:harvest.step: "2 s" is not valid; expected a duration such as 30s, 5m, 1h or 15d`,
+            `charon:harvest.step: "2 s" is not valid; expected a duration such as 30s, 1m30s, 1h or 15d`,
             `charon:workflows.aps.deploy: "helm" is not valid; expected one of "pipeline", "baseline"`,
             `charon:workflows.aps.images.udf: "ptychonn" is not valid; expected an image reference with a tag or digest: repo/name:tag or repo/name@sha256:<digest>`,
             `charon:workflows.aps.profile: "fast" is not valid; expected one of "fixed", "autoscaling"`,
@@ -67,6 +72,7 @@ describe("stacks: workflows, experiments, harvest and controllers settings", () 
         ].sort());
         assert.deepEqual(shapeErrors({ experiments: [{ frameRate: 10 }] }), [
             "charon:experiments[0].name: is required (Unique experiment name (results/<stack>/<name>/<run>/).)",
+            "charon:experiments[0].workflow: experiments[0] needs the APS workflow, but workflows.aps.enabled is false; set it to true or remove the experiment",
         ]);
         assert.deepEqual(shapeErrors({ workflows: { aps: { vertices: { sink: {} } } } }), [
             "charon:workflows.aps.vertices.sink: unknown setting; allowed keys here: in, cat, out",

@@ -5,7 +5,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { apsImages } from "../../components/versions";
+import type { ApsSettings } from "../settings";
 import {
     GPU_RESOURCE, NVIDIA_RUNTIME_CLASS, PART_OF, PVA_PORT, RESIZE_WITHOUT_RESTART, WORKLOAD_LABEL, WORKLOAD_METRICS_PORT,
 } from "./constants";
@@ -118,27 +118,15 @@ export function mirrorServerDeployment(o: MirrorOptions): Obj {
     });
 }
 
-export interface ApsBaselineArgs {
-    /** Namespace of the Deployments. Defaults to "default". */
-    namespace?: string;
-    /** Channel the stream arrives on and the consumer reads. Defaults to "pvapy:image". */
-    channel?: string;
-    /** Channel the mirror server republishes the stream on. Defaults to "ad:image". */
-    mirrorChannel?: string;
-    /** PvaPy server queue size of the consumer (the same knob as the pipeline source's). Defaults to 1000. */
-    queueSize?: number;
-    /** Images. Default to versions.ts `apsImages` (consumer, pvapy). */
-    images?: { consumer?: string; pvapy?: string };
-    /** CPU request and limit of the consumer. Defaults to "1000m". */
-    cpu?: string;
-    /** Memory request and limit of the consumer. Defaults to "4Gi". */
-    memory?: string;
-    /** Request one nvidia.com/gpu: true when the NVIDIA device plugin runs and a node has a GPU. Defaults to false. */
-    gpuLimit?: pulumi.Input<boolean>;
-    /** How long `pulumi up` waits for the Deployments to become ready (big GPU image). Defaults to 30 minutes. */
-    readyTimeoutMinutes?: number;
-    /** Resources the Deployments wait for, e.g. the workload Namespace. Defaults to none. */
-    after?: pulumi.Resource[];
+export interface ApsBaselineArgs extends Pick<ApsSettings, "namespace" | "channel" | "mirrorChannel" | "queueSize" | "cpu" | "memory"> {
+    /** The consumer and PvaPy tools images. */
+    images: Pick<ApsSettings["images"], "consumer" | "pvapy">;
+    /** Request one nvidia.com/gpu: true when the NVIDIA device plugin runs and a node has a GPU. */
+    gpuLimit: pulumi.Input<boolean>;
+    /** How long `pulumi up` waits for the Deployments to become ready (big GPU image). */
+    readyTimeoutMinutes: number;
+    /** Resources the Deployments wait for, e.g. the workload Namespace. */
+    after: pulumi.Resource[];
 }
 
 /** The APS baseline: PvaPy consumer with PtychoNN inference plus the PvaPy mirror server. */
@@ -150,19 +138,19 @@ export class ApsBaseline extends pulumi.ComponentResource {
     readonly consumer: k8s.apps.v1.Deployment;
     readonly mirrorServer: k8s.apps.v1.Deployment;
 
-    constructor(name: string, args: ApsBaselineArgs = {}, opts?: pulumi.ComponentResourceOptions) {
+    constructor(name: string, args: ApsBaselineArgs, opts?: pulumi.ComponentResourceOptions) {
         super("charon:workflows:ApsBaseline", name, {}, opts);
-        const namespace = args.namespace ?? "default";
-        const channel = args.channel ?? "pvapy:image";
-        const timeout = `${args.readyTimeoutMinutes ?? 30}m`;
-        const child = { parent: this, customTimeouts: { create: timeout, update: timeout }, dependsOn: args.after ?? [] };
-        const consumer = pulumi.output(args.gpuLimit ?? false).apply((gpuLimit) => consumerDeployment({
+        const namespace = args.namespace;
+        const channel = args.channel;
+        const timeout = `${args.readyTimeoutMinutes}m`;
+        const child = { parent: this, customTimeouts: { create: timeout, update: timeout }, dependsOn: args.after };
+        const consumer = pulumi.output(args.gpuLimit).apply((gpuLimit) => consumerDeployment({
             namespace,
-            image: args.images?.consumer ?? apsImages.consumer,
+            image: args.images.consumer,
             channel,
-            queueSize: args.queueSize ?? 1000,
-            cpu: args.cpu ?? "1000m",
-            memory: args.memory ?? "4Gi",
+            queueSize: args.queueSize,
+            cpu: args.cpu,
+            memory: args.memory,
             gpuLimit,
         }));
         this.consumer = new k8s.apps.v1.Deployment(`${name}-consumer`, {
@@ -171,9 +159,9 @@ export class ApsBaseline extends pulumi.ComponentResource {
         }, child);
         this.mirrorServer = new k8s.apps.v1.Deployment(`${name}-mirror-server`, mirrorServerDeployment({
             namespace,
-            image: args.images?.pvapy ?? apsImages.pvapy,
+            image: args.images.pvapy,
             from: channel,
-            to: args.mirrorChannel ?? "ad:image",
+            to: args.mirrorChannel,
             queueSize: 20000,
             cpu: "500m",
             memory: "1Gi",

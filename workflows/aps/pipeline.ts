@@ -7,7 +7,7 @@
  * vertex pods get Kubernetes' default for an unset policy, NotRequired for cpu and memory: resizing a vertex pod's
  * CPU or memory in place does not restart it. The inference container sets requests = limits for both.
  */
-import type { ApsProfileName, VertexName, VertexSettings } from "../../stacks/settings-workflows";
+import type { ApsProfileName, VertexName, VertexSettings } from "../settings";
 import { GPU_RESOURCE, NVIDIA_RUNTIME_CLASS, PART_OF, PIPELINE_NAME } from "./constants";
 import { type AbstractVertex, type Pipeline, type Scale, type VertexLimits, numaflowKinds } from "../../components/crds";
 

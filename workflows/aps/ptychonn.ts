@@ -1,42 +1,25 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { numaflowKinds } from "../../components/crds";
-import { apsImages } from "../../components/versions";
-import type { ApsProfileName, VertexName, VertexSettings } from "../../stacks/settings-workflows";
+import type { ApsSettings } from "../settings";
 import { PIPELINE_NAME } from "./constants";
 import { ptychographyPipeline } from "./pipeline";
 
-export interface ApsPtychoNNArgs {
-    /** Namespace of the Pipeline. Defaults to "default" (where the original ran and the monitors look). */
-    namespace?: string;
-    /** Scaling profile: fixed or autoscaling. Defaults to "fixed". */
-    profile?: ApsProfileName;
-    /** PVA channel the source subscribes to. Defaults to "pvapy:image". */
-    channel?: string;
-    /** PvaPy receive queue size of the source. Defaults to 1000. */
-    queueSize?: number;
-    /** Frames the inference vertex reads per batch. Defaults to 8. */
-    batchSize?: number;
-    /** Source and inference images. Default to versions.ts `apsImages`. */
-    images?: { udsource?: string; udf?: string };
-    /** CPU request and limit of the inference container. Defaults to "1000m". */
-    cpu?: string;
-    /** Memory request and limit of the inference container. Defaults to "4Gi". */
-    memory?: string;
+export interface ApsPtychoNNArgs extends Pick<ApsSettings, "namespace" | "profile" | "channel" | "queueSize" | "batchSize" | "cpu" | "memory" | "vertices"> {
+    /** Source and inference images. */
+    images: Pick<ApsSettings["images"], "udsource" | "udf">;
     /**
      * Request one nvidia.com/gpu for inference: true when the NVIDIA device plugin runs and a node has a GPU (may be
-     * known only once the hosts reported their GPUs). Defaults to false.
+     * known only once the hosts reported their GPUs).
      */
-    gpuLimit?: pulumi.Input<boolean>;
-    /** Per-vertex scale and buffer limits overriding the profile. Defaults to none. */
-    vertices?: Partial<Record<VertexName, VertexSettings>>;
+    gpuLimit: pulumi.Input<boolean>;
     /**
      * The Numaflow platform the pipeline runs on (NumaflowPlatform: its controller release and ISB); the pipeline
-     * is created after both. Defaults to no explicit dependency.
+     * is created after both. None: no explicit dependency.
      */
     numaflow?: { controller: pulumi.Resource; isb: pulumi.Resource; isbDigest?: string };
-    /** How long `pulumi up` waits for every vertex to become healthy (big GPU images). Defaults to 30 minutes. */
-    readyTimeoutMinutes?: number;
+    /** How long `pulumi up` waits for every vertex to become healthy (big GPU images). */
+    readyTimeoutMinutes: number;
 }
 
 /**
@@ -56,22 +39,22 @@ export class ApsPtychoNN extends pulumi.ComponentResource {
     /** The Pipeline custom resource. */
     readonly pipeline: k8s.apiextensions.CustomResource;
 
-    constructor(name: string, args: ApsPtychoNNArgs = {}, opts?: pulumi.ComponentResourceOptions) {
+    constructor(name: string, args: ApsPtychoNNArgs, opts?: pulumi.ComponentResourceOptions) {
         super("charon:workflows:ApsPtychoNN", name, {}, opts);
-        const namespace = args.namespace ?? "default";
-        const manifest = pulumi.output(args.gpuLimit ?? false).apply((gpuLimit) => ptychographyPipeline({
+        const namespace = args.namespace;
+        const manifest = pulumi.output(args.gpuLimit).apply((gpuLimit) => ptychographyPipeline({
             namespace,
-            profile: args.profile ?? "fixed",
-            channel: args.channel ?? "pvapy:image",
-            queueSize: args.queueSize ?? 1000,
-            batchSize: args.batchSize ?? 8,
-            images: { udsource: args.images?.udsource ?? apsImages.udsource, udf: args.images?.udf ?? apsImages.udf },
-            cpu: args.cpu ?? "1000m",
-            memory: args.memory ?? "4Gi",
+            profile: args.profile,
+            channel: args.channel,
+            queueSize: args.queueSize,
+            batchSize: args.batchSize,
+            images: args.images,
+            cpu: args.cpu,
+            memory: args.memory,
             gpuLimit,
             vertices: args.vertices,
         }));
-        const timeout = `${args.readyTimeoutMinutes ?? 30}m`;
+        const timeout = `${args.readyTimeoutMinutes}m`;
         this.pipeline = new k8s.apiextensions.CustomResource(`${name}-pipeline`, {
             apiVersion: numaflowKinds.pipeline.apiVersion,
             kind: numaflowKinds.pipeline.kind,

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { ApsSettings } from "../../stacks/settings-workflows";
+import type { ApsSettings } from "../settings";
 import { ApsBaseline } from "./baseline";
 import { ApsPtychoNN } from "./ptychonn";
 
@@ -9,6 +9,9 @@ export interface ApsWorkflowDeps {
     /** The Numaflow platform (controller release, ISB and its digest) the pipeline waits for and follows. */
     numaflow?: { controller: pulumi.Resource; isb: pulumi.Resource; isbDigest?: string; workloadNamespace?: pulumi.Resource[] };
 }
+
+/** How long `pulumi up` waits for the workflow to become ready: GPU images are big. */
+export const WORKFLOW_READY_TIMEOUT_MINUTES = 30;
 
 /**
  * The stack's APS workflow: the Numaflow pipeline or the baseline, as `workflows.aps.deploy` says; undefined when
@@ -20,6 +23,7 @@ export function apsWorkflow(aps: ApsSettings, deps: ApsWorkflowDeps, opts?: pulu
     }
     const common = {
         namespace: aps.namespace, channel: aps.channel, queueSize: aps.queueSize, cpu: aps.cpu, memory: aps.memory, gpuLimit: deps.gpuLimit,
+        readyTimeoutMinutes: WORKFLOW_READY_TIMEOUT_MINUTES,
     };
     return aps.deploy === "pipeline"
         ? new ApsPtychoNN("aps", {

@@ -69,12 +69,12 @@ remove_file() {
 service_active() { systemctl is-active --quiet "$1" >/dev/null 2>&1; }
 
 # Ownership of k3s on this host. install-k3s.sh writes CHARON_K3S_MARKER before it changes anything (see there);
-# /etc/rancher/k3s/charon-token (written by every charon install, also before this marker existed) counts too.
+# CHARON_K3S_TOKEN_PATH (written by every charon install, also before this marker existed) counts too.
 # Outside /etc/rancher/k3s on purpose: the k3s uninstall script deletes that directory, uninstall-k3s.sh removes
 # the marker only after the uninstall script succeeded.
 CHARON_K3S_MARKER=/var/lib/charon/k3s-installed
 k3s_is_charons() {
-    as_root test -e "${ROOT}${CHARON_K3S_MARKER}" || as_root test -e "${ROOT}/etc/rancher/k3s/charon-token"
+    as_root test -e "${ROOT}${CHARON_K3S_MARKER}" || as_root test -e "${ROOT}${CHARON_K3S_TOKEN_PATH:?}"
 }
 # k3s_found: prints what shows that some k3s is installed here (nothing when none is).
 k3s_found() {

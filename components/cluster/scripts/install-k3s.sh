@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # shellcheck shell=bash
-# install-k3s.sh: installs, upgrades or reconfigures k3s on this host, driven by /etc/rancher/k3s/config.yaml
-# (never by installer arguments) plus the drop-in config.yaml.d/50-charon.yaml for the stack's extra args.
+# install-k3s.sh: installs, upgrades or reconfigures k3s on this host, driven by its config file
+# (CHARON_K3S_CONFIG_PATH; never by installer arguments) plus a drop-in (CHARON_K3S_DROPIN_PATH) for the stack's extra args.
 #   - refuses a host whose k3s was installed by someone else (no charon marker), changing nothing;
 #   - writes the marker /var/lib/charon/k3s-installed before any other change;
-#   - writes the cluster token (read from stdin, never echoed) to /etc/rancher/k3s/charon-token, mode 0600;
+#   - writes the cluster token (read from stdin, never echoed) to CHARON_K3S_TOKEN_PATH, mode 0600;
 #   - writes config.yaml and the drop-in (0600), removing the drop-in when there are no extra args;
 #   - runs the k3s installer only when k3s is missing or runs another version (upgrade/change), pinned with
 #     INSTALL_K3S_VERSION; online it fetches the release's own install.sh, air-gapped it places the given binary
@@ -12,7 +12,8 @@
 #   - otherwise restarts k3s only when the configuration changed;
 #   - on servers, waits (bounded) until the Kubernetes API is ready.
 # Environment: CHARON_HOST, CHARON_K3S_ROLE (server | agent), CHARON_K3S_VERSION, CHARON_K3S_CONFIG,
-#   CHARON_K3S_DROPIN ("" for none), CHARON_K3S_INSTALL_URL, CHARON_API_TIMEOUT (seconds),
+#   CHARON_K3S_DROPIN ("" for none), CHARON_K3S_CONFIG_PATH, CHARON_K3S_DROPIN_PATH, CHARON_K3S_TOKEN_PATH,
+#   CHARON_K3S_INSTALL_URL, CHARON_API_TIMEOUT (seconds),
 #   CHARON_AIRGAP (true | false), CHARON_AIRGAP_BINARY, CHARON_AIRGAP_INSTALLER, CHARON_AIRGAP_IMAGES ("" for
 #   none; relative paths are under the user's home).
 # Stdin: the cluster token (first line).
@@ -41,17 +42,17 @@ IFS= read -r token || true
 # the check above, so a k3s installed by someone else never gets it.
 put_file 0644 "$CHARON_K3S_MARKER" < <(printf '%s\n' "# k3s on this host was installed by charon (Pulumi K3sCluster); uninstall-k3s.sh removes it with k3s.")
 FILE_CHANGED=0 # the marker is no k3s configuration: writing it restarts nothing
-put_file 0600 /etc/rancher/k3s/charon-token < <(printf '%s\n' "$token")
+put_file 0600 "$CHARON_K3S_TOKEN_PATH" < <(printf '%s\n' "$token")
 unset token
 token_changed=$FILE_CHANGED
 
 # 2. Configuration.
 FILE_CHANGED=0
-put_file 0600 /etc/rancher/k3s/config.yaml < <(printf '%s' "$CHARON_K3S_CONFIG")
+put_file 0600 "$CHARON_K3S_CONFIG_PATH" < <(printf '%s' "$CHARON_K3S_CONFIG")
 if [[ -n "$CHARON_K3S_DROPIN" ]]; then
-    put_file 0600 /etc/rancher/k3s/config.yaml.d/50-charon.yaml < <(printf '%s' "$CHARON_K3S_DROPIN")
-elif as_root test -e "${ROOT}/etc/rancher/k3s/config.yaml.d/50-charon.yaml"; then
-    remove_file /etc/rancher/k3s/config.yaml.d/50-charon.yaml
+    put_file 0600 "$CHARON_K3S_DROPIN_PATH" < <(printf '%s' "$CHARON_K3S_DROPIN")
+elif as_root test -e "${ROOT}${CHARON_K3S_DROPIN_PATH}"; then
+    remove_file "$CHARON_K3S_DROPIN_PATH"
     FILE_CHANGED=1
 fi
 config_changed=$((FILE_CHANGED | token_changed))

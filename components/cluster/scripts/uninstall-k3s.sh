@@ -3,7 +3,8 @@
 # uninstall-k3s.sh: removes k3s from the host with the uninstall script its installer left
 # (k3s-uninstall.sh on servers, k3s-agent-uninstall.sh on agents), then charon's own k3s files, but only when
 # charon installed that k3s (its marker, see common.sh); a k3s installed by someone else is left alone.
-# Environment: CHARON_HOST, CHARON_K3S_ROLE (server | agent), CHARON_AIRGAP_STAGED (files the air-gapped install
+# Environment: CHARON_HOST, CHARON_K3S_ROLE (server | agent), CHARON_K3S_CONFIG_PATH, CHARON_K3S_DROPIN_PATH,
+# CHARON_K3S_TOKEN_PATH, CHARON_AIRGAP_STAGED (files the air-gapped install
 # copied into the SSH user's home, space-separated; empty otherwise).
 set -euo pipefail
 
@@ -20,9 +21,9 @@ if k3s_is_charons; then
     else
         say "k3s is not installed (no /usr/local/bin/${uninstaller}): nothing to uninstall"
     fi
-    remove_file /etc/rancher/k3s/config.yaml.d/50-charon.yaml
-    remove_file /etc/rancher/k3s/config.yaml
-    remove_file /etc/rancher/k3s/charon-token
+    remove_file "$CHARON_K3S_DROPIN_PATH"
+    remove_file "$CHARON_K3S_CONFIG_PATH"
+    remove_file "$CHARON_K3S_TOKEN_PATH"
     # Last: an uninstall interrupted before this point still finds k3s to be charon's on retry.
     remove_file "$CHARON_K3S_MARKER"
 elif found="$(k3s_found)" && [[ -n "$found" ]]; then
