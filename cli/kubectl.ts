@@ -48,7 +48,7 @@ export function splitArgs(argv: string[], defaultStack = process.env.CHARON_STAC
 /** The first executable `kubectl` on PATH, skipping the project's node_modules/.bin. */
 export function findKubectl(env: NodeJS.ProcessEnv = process.env): string | undefined {
     for (const dir of (env.PATH ?? "").split(path.delimiter)) {
-        if (dir === "" || dir.split(path.sep).includes("node_modules")) {
+        if (dir === "" || dir.endsWith(`${path.sep}node_modules${path.sep}.bin`)) {
             continue;
         }
         const candidate = path.join(dir, "kubectl");

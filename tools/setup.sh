@@ -88,11 +88,27 @@ node_bin="$node_prefix/node_modules/node-linux-$node_arch/bin"
 
 major_of() { "$1" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
 
+# The machine's own command: the first on PATH outside node_modules (npm puts node_modules/.bin first for scripts, and
+# this script links its own Node, Go and Python there).
+machine_cmd() {
+    local dir
+    local IFS=:
+    for dir in $PATH; do
+        case "$dir" in */node_modules/.bin) continue ;; esac
+        if [ -n "$dir" ] && [ -x "$dir/$1" ] && [ ! -d "$dir/$1" ]; then
+            printf '%s\n' "$dir/$1"
+            return 0
+        fi
+    done
+    return 1
+}
+machine_node="$(machine_cmd node || true)"
+
 # The Go this script would use: the machine's when it is new enough, else the toolchain it fetched.
 go_minor_of() { "$1" env GOVERSION 2>/dev/null | sed -nE 's/^go1\.([0-9]+).*/\1/p'; }
 machine_go_ok() {
     local go minor
-    go="$(command -v go 2>/dev/null)" || return 1
+    go="$(machine_cmd go)" || return 1
     [ "$go" = "$tools_bin/go" ] && return 1
     minor="$(go_minor_of "$go")"
     [ -n "$minor" ] && [ "$minor" -ge "$go_min_minor" ]
@@ -100,7 +116,7 @@ machine_go_ok() {
 
 if [ "$print_env" -eq 1 ]; then
     path_add="$tools_bin"
-    if [ "$(major_of node)" -lt "$node_major" ] && [ -x "$node_bin/node" ]; then
+    if [ "$(major_of "${machine_node:-node}")" -lt "$node_major" ] && [ -x "$node_bin/node" ]; then
         path_add="$node_bin:$path_add"
     fi
     # shellcheck disable=SC2016 # $PATH is for the shell that evaluates this line
@@ -110,16 +126,16 @@ fi
 
 # ---- Node.js ----------------------------------------------------------------------------------------------------
 use_own_node=0
-have_major="$(major_of node)"
+have_major="$(major_of "${machine_node:-node}")"
 if [ "$have_major" -ge "$node_major" ]; then
-    say "Node.js $(node --version) on PATH"
+    say "Node.js $("$machine_node" --version) on PATH"
 else
     use_own_node=1
-    have_node="$(node --version 2>/dev/null || echo missing)"
+    have_node="$("${machine_node:-node}" --version 2>/dev/null || echo missing)"
     if [ -x "$node_bin/node" ] && [ "$("$node_bin/node" --version)" = "v$node_version" ]; then
         say "Node.js on PATH is $have_node (older than $node_major): using Node.js v$node_version from $node_prefix"
     elif needs "Node.js on PATH is $have_node (older than $node_major): installing Node.js v$node_version into $node_prefix (npm package node-linux-$node_arch)"; then
-        command -v npm >/dev/null 2>&1 || fail "npm is not installed: install Node.js and npm first (sudo apt-get install nodejs npm), then run this again"
+        machine_cmd npm >/dev/null || fail "npm is not installed: install Node.js and npm first (sudo apt-get install nodejs npm), then run this again"
         npm install --prefix "$node_prefix" --no-save --no-package-lock --no-audit --no-fund --loglevel=error "node-linux-$node_arch@$node_version" >/dev/null
         [ -x "$node_bin/node" ] || fail "installing node-linux-$node_arch@$node_version did not produce $node_bin/node"
     fi
@@ -149,6 +165,9 @@ if npm_in_sync; then
     say "npm packages match package-lock.json"
 elif needs "npm packages: running npm ci"; then
     npm ci --no-audit --no-fund --loglevel=error
+fi
+if [ "$use_own_node" -eq 0 ] && [ "$(readlink node_modules/.bin/node 2>/dev/null)" = "$node_bin/node" ] && [ "$check_only" -eq 0 ]; then
+    rm node_modules/.bin/node # the machine's Node is new enough now
 fi
 if [ "$use_own_node" -eq 1 ] && [ -d node_modules/.bin ] && [ "$check_only" -eq 0 ]; then
     # npm puts node_modules/.bin first on PATH for every script: `npm test`, `npm run up` then run on Node 22.
@@ -189,31 +208,39 @@ elif needs "Debian packages: installing ${missing_packages[*]}"; then
         for unit in ${package_services[$p]:-}; do
             if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
                 as_root systemctl disable --now "$unit" >/dev/null 2>&1 || true
-            else
-                as_root service "${unit%.socket}" stop >/dev/null 2>&1 || true
+                say "  stopped and disabled $unit, which $p started (tests run their own servers)"
+            elif [ "${unit%.socket}" = "$unit" ]; then
+                as_root service "$unit" stop >/dev/null 2>&1 || true
+                say "  stopped $unit, which $p started (no systemd here; tests run their own servers)"
             fi
-            say "  stopped and disabled the $unit service that $p started (tests run their own servers)"
         done
     done
 fi
 
 # ---- Python packages --------------------------------------------------------------------------------------------
-requirements_sum="$( { sha256sum test/requirements.txt; python3 --version 2>&1; } | sha256sum | cut -c1-16)"
+python="$(machine_cmd python3 || true)"
+requirements_sum="$( { sha256sum test/requirements.txt; "${python:-python3}" --version 2>&1; } | sha256sum | cut -c1-16)"
 if [ -x "$venv/bin/python" ] && [ "$(cat "$venv/.charon-requirements" 2>/dev/null)" = "$requirements_sum" ]; then
     say "Python packages of test/requirements.txt present in $venv"
 elif needs "Python packages: installing test/requirements.txt into $venv"; then
-    command -v python3 >/dev/null 2>&1 || fail "python3 not found (the Debian package python3-venv brings it)"
+    [ -n "$python" ] || fail "python3 not found (the Debian package python3-venv brings it)"
     if [ ! -x "$venv/bin/python" ]; then
-        python3 -m venv "$venv" || fail "python3 -m venv $venv failed: install the Debian package python3-venv"
+        "$python" -m venv "$venv" || fail "$python -m venv $venv failed: install the Debian package python3-venv"
     fi
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r test/requirements.txt
     printf '%s\n' "$requirements_sum" >"$venv/.charon-requirements"
+fi
+# Tests run `python3` from PATH: npm scripts of this checkout get this environment's (node_modules/.bin comes first on
+# their PATH). A wrapper, not a symlink: Python finds its virtual environment from the path it was started by.
+if [ -x "$venv/bin/python" ] && [ -d node_modules/.bin ] && [ "$check_only" -eq 0 ]; then
+    printf '#!/bin/sh\n# Written by tools/setup.sh: the Python environment of test/requirements.txt, for npm scripts.\nexec "%s" "$@"\n' "$venv/bin/python3" >node_modules/.bin/python3
+    chmod 755 node_modules/.bin/python3
 fi
 
 # ---- Go and actionlint ------------------------------------------------------------------------------------------
 go=""
 if machine_go_ok; then
-    go="$(command -v go)"
+    go="$(machine_cmd go)"
     say "Go $("$go" env GOVERSION) on PATH"
 elif [ -x "$go_root/bin/go" ]; then
     go="$go_root/bin/go"
@@ -228,7 +255,7 @@ elif needs "Go on PATH is missing or older than 1.$go_min_minor: fetching $go_to
     curl -fsSL --retry 3 -o "$staging/go.zip" "$proxy/golang.org/toolchain/@v/v0.0.1-$go_toolchain.linux-$go_arch.zip" ||
         fail "downloading $module from $proxy failed"
     # The module hash Go itself checks (dirhash h1: sha256 over the sorted "sha256  name" lines of the zip's files).
-    sum="$(python3 - "$staging/go.zip" <<'PY'
+    sum="$("${python:-python3}" - "$staging/go.zip" <<'PY'
 import base64, hashlib, sys, zipfile
 z = zipfile.ZipFile(sys.argv[1])
 lines = "".join("%s  %s\n" % (hashlib.sha256(z.read(n)).hexdigest(), n) for n in sorted(i.filename for i in z.infolist()))
@@ -276,6 +303,9 @@ fi
 
 # Tests run `go` from PATH: when the machine's Go is missing or too old, npm scripts of this checkout get the one
 # fetched above through node_modules/.bin (npm puts it first on PATH), as they get Node.
+if [ "$go" != "$go_root/bin/go" ] && [ "$(readlink node_modules/.bin/go 2>/dev/null)" = "$go_root/bin/go" ] && [ "$check_only" -eq 0 ]; then
+    rm node_modules/.bin/go # the machine's Go is new enough now
+fi
 if [ -n "$go" ] && [ "$go" = "$go_root/bin/go" ] && [ -d node_modules/.bin ] && [ "$check_only" -eq 0 ]; then
     ln -sfn "$go_root/bin/go" node_modules/.bin/go
     say "npm scripts of this checkout run Go $go_toolchain (node_modules/.bin/go); elsewhere: export PATH=\"$tools_bin:\$PATH\""
