@@ -96,6 +96,9 @@ class EngineFailed extends Error {}
 const log = (line: string) => process.stderr.write(`charon: ${line}\n`);
 
 async function run(opts: Options): Promise<void> {
+    if ((opts.operation === "up" || opts.operation === "destroy") && !opts.yes && !process.stdin.isTTY) {
+        throw new UsageError(`${opts.operation} ${opts.operation === "up" ? "changes real machines" : "removes the platform from the hosts"}; without a terminal pass --yes to confirm`);
+    }
     const changes = opts.operation === "up" || opts.operation === "preview";
     if (changes) {
         const result = checkStack({ stack: opts.stack });
@@ -143,9 +146,6 @@ async function run(opts: Options): Promise<void> {
                     return;
                 case "up":
                     if (!opts.yes) {
-                        if (!process.stdin.isTTY) {
-                            throw new UsageError("up changes real machines; without a terminal pass --yes to confirm");
-                        }
                         const preview = await stack.preview({ onOutput, onError, onEvent, policyPacks, policyPackConfigs, configFile, color });
                         const planned = Object.entries(preview.changeSummary).filter(([op, n]) => op !== "same" && n > 0);
                         if (planned.length === 0) {
@@ -163,9 +163,6 @@ async function run(opts: Options): Promise<void> {
                     return;
                 case "destroy":
                     if (!opts.yes) {
-                        if (!process.stdin.isTTY) {
-                            throw new UsageError("destroy removes the platform from the hosts; without a terminal pass --yes to confirm");
-                        }
                         if (!(await confirm(`Destroy every resource of stack ${opts.stack}?`))) {
                             log("Cancelled.");
                             return;

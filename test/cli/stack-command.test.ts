@@ -132,6 +132,20 @@ describe("main-job commands (npm run up/preview/destroy/outputs)", () => {
             }
         });
 
+        it("up and destroy without a terminal ask for --yes first, before anything else", () => {
+            const checkout = tempCheckout();
+            try {
+                for (const [op, what] of [["up", "changes real machines"], ["destroy", "removes the platform from the hosts"]]) {
+                    const r = checkout.sh(`npm run --silent ${op} < /dev/null`, { env: { NODE_OPTIONS: noNetwork } });
+                    assert.equal(r.status, 2);
+                    assert.equal(r.stderr, `charon: ${op} ${what}; without a terminal pass --yes to confirm\n`);
+                }
+                assert.equal(fs.existsSync(path.join(checkout.home, ".cache", "charon")), false, "no CLI was looked for");
+            } finally {
+                checkout.remove();
+            }
+        });
+
         it("a settings error is printed once, by the check, and the engine is never started", () => {
             const checkout = tempCheckout();
             try {
