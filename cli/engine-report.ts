@@ -38,7 +38,8 @@ export class ViolationCollector {
         if (!p) {
             return;
         }
-        const message = p.message.split("\n").map((l) => l.trim()).filter((l) => l.length > 0).join(" — ");
+        // eslint-disable-next-line no-control-regex
+        const message = p.message.replace(/\x1b\[[0-9;]*m/g, "").split("\n").map((l) => l.trim()).filter((l) => l.length > 0).join(" — ");
         const v: Violation = {
             level: /^can't run policy /.test(message) ? "not-run" : p.enforcementLevel === "mandatory" ? "mandatory" : "advisory",
             rule: p.policyName,
@@ -87,7 +88,8 @@ export function engineFailure(err: unknown): string {
     if (!inner) {
         return String((err as Error)?.message ?? err);
     }
-    const text = `${inner.stderr}\n${inner.stdout}`;
+    // eslint-disable-next-line no-control-regex
+    const text = `${inner.stderr}\n${inner.stdout}`.replace(/\x1b\[[0-9;]*m/g, "");
     const settings = /Invalid stack settings \(\d+ problems?\):\n(?:[ \t]+- .*\n?)+/.exec(text);
     if (settings) {
         return settings[0].trimEnd();

@@ -77,6 +77,8 @@ describe("engine report (after npm run preview/up)", () => {
         assert.equal(engineFailure(sdkError(1, settings + settings, settings)),
             "Invalid stack settings (1 problem):\n  - charon:monitoring.grafanaNodePort: 8080 is out of range; allowed 30000–32767");
         assert.equal(engineFailure(new Error("no such stack")), "no such stack");
+        // With a terminal the CLI colours its output: the cause reads the same.
+        assert.equal(engineFailure(sdkError(1, "\x1b[31merror: \x1b[0mboom\nTSError: x\n\x1b[38;5;13m\x1b[1mResources:\x1b[0m\n", "")), "error: boom\n  TSError: x");
         assert.doesNotMatch(engineFailure(sdkError(1, "error: x", "")), /code: -2/);
     });
 });
