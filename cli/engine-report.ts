@@ -15,6 +15,12 @@ export interface Violation {
     message: string;
 }
 
+/** Text without colour: ANSI sequences (a terminal's output) and Pulumi's own `<{%reset%}>` tags (its events). */
+export function plain(text: string): string {
+    // eslint-disable-next-line no-control-regex
+    return text.replace(/\x1b\[[0-9;]*m/g, "").replace(/<\{%[^%]*%\}>/g, "");
+}
+
 /** `urn:pulumi:dev::charon::parent$type::name` → `type name`. */
 export function resourceOfUrn(urn: string | undefined): string {
     if (!urn) {
@@ -38,8 +44,7 @@ export class ViolationCollector {
         if (!p) {
             return;
         }
-        // eslint-disable-next-line no-control-regex
-        const message = p.message.replace(/\x1b\[[0-9;]*m/g, "").split("\n").map((l) => l.trim()).filter((l) => l.length > 0).join(" — ");
+        const message = plain(p.message).split("\n").map((l) => l.trim()).filter((l) => l.length > 0).join(" — ");
         const v: Violation = {
             level: /^can't run policy /.test(message) ? "not-run" : p.enforcementLevel === "mandatory" ? "mandatory" : "advisory",
             rule: p.policyName,
@@ -88,8 +93,7 @@ export function engineFailure(err: unknown): string {
     if (!inner) {
         return String((err as Error)?.message ?? err);
     }
-    // eslint-disable-next-line no-control-regex
-    const text = `${inner.stderr}\n${inner.stdout}`.replace(/\x1b\[[0-9;]*m/g, "");
+    const text = plain(`${inner.stderr}\n${inner.stdout}`);
     const settings = /Invalid stack settings \(\d+ problems?\):\n(?:[ \t]+- .*\n?)+/.exec(text);
     if (settings) {
         return settings[0].trimEnd();

@@ -36,7 +36,7 @@ describe("engine report (after npm run preview/up)", () => {
         c.onEvent(policyEvent("helm-release-hygiene", "warning", "Releases are atomic.\nrelease numaflow is not atomic", "urn:pulumi:dev::charon::kubernetes:helm.sh/v3:Release::numaflow"));
         c.onEvent(policyEvent("images-pinned", "mandatory", "Images carry a pinned tag.\nimage grafana/grafana:latest floats", "urn:pulumi:dev::charon::kubernetes:helm.sh/v3:Release::monitoring-grafana"));
         c.onEvent(policyEvent("images-pinned", "mandatory", "Images carry a pinned tag.\nimage grafana/grafana:latest floats", "urn:pulumi:dev::charon::kubernetes:helm.sh/v3:Release::monitoring-grafana"));
-        c.onEvent(policyEvent("grafana-admin-from-secret", "warning", "can't run policy 'grafana-admin-from-secret' from policy pack 'charon@v0.1.0' during preview: string value at .values can't be known during preview", "urn:pulumi:dev::charon::kubernetes:helm.sh/v3:Release::monitoring-grafana"));
+        c.onEvent(policyEvent("grafana-admin-from-secret", "warning", "<{%reset%}>can't run policy 'grafana-admin-from-secret' from policy pack 'charon@v0.1.0' during preview: string value at .values can't be known during preview<{%reset%}>", "urn:pulumi:dev::charon::kubernetes:helm.sh/v3:Release::monitoring-grafana"));
         c.onEvent({ sequence: 2, timestamp: 2, diagnosticEvent: { message: "x", color: "never", severity: "info" } });
         assert.equal(formatViolations(c.violations, "dev", "/r/policies/config/default.json", "/r"), [
             "Policy violations: 1 mandatory (these stop the update), 1 advisory",
