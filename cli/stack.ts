@@ -9,7 +9,7 @@ import * as path from "node:path";
 import * as readline from "node:readline/promises";
 import { parseArgs } from "node:util";
 import { checkStack, formatCheck, STACK_NAME } from "./check";
-import { engineFailure, formatViolations, ViolationCollector } from "./engine-report";
+import { engineFailure, formatViolations, plain, ViolationCollector } from "./engine-report";
 import { policyConfigFor } from "./policy-config";
 import { CliUnavailableError } from "./pulumi-cli";
 import { MissingStackFileError, repoRoot } from "./stack-files";
@@ -123,15 +123,22 @@ async function run(opts: Options): Promise<void> {
     const policyPacks = opts.policy ? [path.join(repoRoot, "policies")] : [];
     const policyPackConfigs = opts.policy ? [policyConfig] : [];
     const color = process.stdout.isTTY ? "always" : "never";
-    let streamedTail = "";
+    // Whether the engine's streamed output already showed the program's settings error (then it is not repeated).
+    let tail = "";
+    let streamedSettingsError = false;
+    const watch = (text: string) => {
+        const window = plain(tail + text);
+        streamedSettingsError ||= window.includes("Invalid stack settings");
+        tail = window.slice(-64);
+    };
     const onOutput = (text: string) => {
         process.stdout.write(text);
-        streamedTail = (streamedTail + text).slice(-200_000);
+        watch(text);
     };
     // With --diff the CLI writes its diagnostics to stderr: stream those too, once.
     const onError = (text: string) => {
         process.stderr.write(text);
-        streamedTail = (streamedTail + text).slice(-200_000);
+        watch(text);
     };
     const violations = new ViolationCollector();
     const onEvent = violations.onEvent;
@@ -178,8 +185,7 @@ async function run(opts: Options): Promise<void> {
         }
         const cause = engineFailure(err);
         // A settings error the program raised has just been streamed in the engine's diagnostics: do not repeat it.
-        throw new EngineFailed(cause.startsWith("Invalid stack settings") && streamedTail.includes(cause.split("\n")[1] ?? cause)
-            ? "the stack's settings are invalid (listed above)" : cause);
+        throw new EngineFailed(cause.startsWith("Invalid stack settings") && streamedSettingsError ? "the stack's settings are invalid (listed above)" : cause);
     } finally {
         process.stdout.write(formatViolations(violations.violations, opts.stack, policyConfig, repoRoot));
     }
