@@ -1,15 +1,16 @@
 // The composition root: read the stack's settings, build the platform's layers in order, export what users need.
 import * as pulumi from "@pulumi/pulumi";
-import { readStackSettings } from "./stacks";
+import { readStack } from "./stacks";
 import { K3sCluster } from "./components/cluster";
 import { MonitoringStack } from "./components/monitoring";
 import { NumaflowPlatform } from "./components/numaflow";
 import { GpuSupport, gpuStackWanted } from "./components/gpu";
 import { Actimanager, ControlLoops } from "./components/controllers";
 import { apsWorkflow, Experiment, experimentRecords } from "./workflows";
+import { WorkflowManifests } from "./workflows/manifests";
 import { loadDashboards } from "./workflows/dashboards";
 
-const settings = readStackSettings();
+const { settings, manifests } = readStack();
 const aps = settings.workflows.aps;
 const chartSource = settings.charts.source;
 
@@ -55,6 +56,12 @@ const actimanager = actimanagerEnabled && actimanagerImage !== undefined
 // its measured window) to itself; each is harvested into results/ when its stream ends.
 const gpuFound = cluster.nodes.apply((nodes) => nodes.some((n) => n.gpuCount > 0));
 const workflow = apsWorkflow(aps, { gpuLimit: gpu === undefined ? false : gpuFound, numaflow }, onCluster);
+// The stack's own workflows (charon:workflows.manifests), on the same platform.
+const ownWorkflows = manifests.length > 0 ? new WorkflowManifests("workflow", {
+    objects: manifests,
+    after: [numaflow.controller, numaflow.isb, monitoring.crds, ...Object.values(monitoring.monitors), ...numaflow.workloadNamespace],
+}, onCluster) : undefined;
+
 // The control loops on the workflow (observe Mimir → decide → scale or resize in place), when any is enabled.
 const { pdReplicas, inplaceResize, custom } = settings.controllers;
 const loopsEnabled = workflow !== undefined && [pdReplicas, inplaceResize, ...custom].some((loop) => loop.enabled);
@@ -99,3 +106,4 @@ export const gpuStack = gpu ? "installed" : "not installed";
 export const actimanagerScheduler = actimanager?.schedulerName;
 export const controlLoopNames = controlLoops?.loops;
 export const experiments = experimentRecords(experimentRuns);
+export const workflowStarts = ownWorkflows?.started;

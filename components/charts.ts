@@ -3,10 +3,14 @@
  * The source is a stack setting (`charon:charts.source`): each chart's upstream repository, one Helm repository
  * mirroring them all (index.yaml), or a directory of the archives `helm pull` writes — for air-gapped sites.
  */
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
+import * as yaml from "js-yaml";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { type Static, Type } from "../model/schema";
+import { fetchSync } from "./download";
 
 export const ChartsSettingsSchema = Type.Object({
     source: Type.String({
@@ -88,4 +92,36 @@ export function pinnedRelease(name: string, args: PinnedReleaseArgs, opts: pulum
         cleanupOnFail: true,
         timeout: args.timeoutSeconds,
     }, opts);
+}
+
+/** Where downloaded chart archives are kept (per user, outside the repository). */
+export function chartCacheDir(): string {
+    return path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "charon", "charts");
+}
+
+/**
+ * A local copy of the chart's archive from `source`: the directory's own file, or downloaded once from the Helm
+ * repository (its index.yaml names the archive) into the cache. Throws an Error naming the chart and the source.
+ */
+export function localChartArchive(chart: PinnedChart, source: ChartSource): string {
+    const kind = chartSourceKind(source);
+    if (kind === "directory") {
+        return chartArchive(source, chart);
+    }
+    const cached = path.join(chartCacheDir(), `${chart.chart}-${chart.version}.tgz`);
+    if (fs.existsSync(cached)) {
+        return cached;
+    }
+    const repo = (kind === "repository" ? source : chart.repo).replace(/\/+$/, "");
+    const index = yaml.load(fetchSync(`${repo}/index.yaml`).toString("utf8")) as { entries?: Record<string, { version: string; urls: string[] }[]> };
+    const entry = index.entries?.[chart.chart]?.find((e) => e.version === chart.version);
+    if (entry === undefined || entry.urls.length === 0) {
+        throw new Error(`the Helm repository ${repo} has no ${chart.chart} ${chart.version}`);
+    }
+    const url = new URL(entry.urls[0], `${repo}/`).toString();
+    fs.mkdirSync(path.dirname(cached), { recursive: true });
+    const partial = `${cached}.${process.pid}.partial`;
+    fs.writeFileSync(partial, fetchSync(url));
+    fs.renameSync(partial, cached);
+    return cached;
 }

@@ -78,13 +78,21 @@ export async function main(argv: string[], deps: CliDeps): Promise<number> {
     if (!plan.quiet) {
         err(`${t.ok}/${t.queries} queries, ${t.series} series, ${t.samples} samples → ${manifest.output} (manifest ${manifest.output}.manifest.json)`);
     }
+    // Warnings (a query that matched nothing, server warnings) are printed even with --quiet.
+    for (const q of manifest.queries) {
+        for (const w of q.status === "ok" ? q.warnings ?? [] : []) {
+            err(`charon-harvest: warning: #${q.index + 1} ${q.query}: ${w}`);
+        }
+    }
     if (failed.length > 0) {
         err(`charon-harvest: ${failed.length} of ${t.queries} queries failed:`);
         for (const q of failed) {
             err(`  #${q.index + 1} ${q.query}: ${q.error ?? q.status}`);
         }
-        err(t.ok > 0 ? "The other queries were written; rerun with --resume to retry only the failed ones."
-            : "Nothing was written; rerun with --resume to retry.");
+        // The window of this run, absolute: a relative --start (-1m) would name another window on the rerun.
+        const again = manifest.mode === "instant" ? `--resume --at ${manifest.window.end}` : `--resume --start ${manifest.window.start} --end ${manifest.window.end}`;
+        err(t.ok > 0 ? `The other queries were written; rerun the same command with ${again} (or --resume alone, which takes the manifest's window) to retry only the failed ones.`
+            : `Nothing was written; rerun the same command with ${again} to retry.`);
         return EXIT_SOME_FAILED;
     }
     return EXIT_OK;

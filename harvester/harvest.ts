@@ -10,25 +10,23 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { replaceAtomically, tempPathFor } from "./atomic";
-import { type Endpoint, HttpClient, type RequestStats } from "./http";
+import { type ClientOptions, type Endpoint, HttpClient, type RequestStats, makeHttpClient } from "./http";
 import {
-    type EffectiveMode, type Manifest, type QueryEntry, manifestPath, partPath, partsDir, readManifest,
-    resumeConflict, writeManifest,
+    type Manifest, ManifestWriter, type QueryEntry, manifestPath, partPath, partsDir, readManifest, resumeConflict,
 } from "./manifest";
-import type { QueryRun } from "./modes/context";
-import { runRange } from "./modes/range";
-import { RemoteReadUnavailable, runRawInstant, runRawRemoteRead } from "./modes/raw";
-import { PartWriter } from "./parts";
 import type { HarvestEvent } from "./progress";
+import { type QueryEvent, type QueryOutcome, type QueryTask, type RawBackend, runQuery } from "./query";
+import { toolVersion } from "./root";
 import { parseSelector } from "./selector";
 import { formatDuration, isoUtc, promSeconds } from "./time";
-import { CsvTableWriter, writeCsv } from "./writers/csv";
+import { WorkerPool, defaultWorkers } from "./workers";
+import { CsvTableWriter, type RemoteCsvRender, writeCsv } from "./writers/csv";
 import { writeJson } from "./writers/json";
 import { type ParquetCompression, ParquetTableWriter } from "./writers/parquet";
 import { type TableInput, labelColumns } from "./writers/table";
 
 export type Format = "csv" | "parquet" | "json";
-export type Mode = "auto" | "raw" | "range";
+export type Mode = "auto" | "raw" | "range" | "instant";
 
 export const DEFAULT_STEP_MS = 30_000;
 export const DEFAULT_SAMPLE_BUDGET = 1_500_000;
@@ -40,9 +38,11 @@ export interface HarvestOptions {
     tenant?: string;
     /** PromQL queries; each becomes its own block of rows, labelled with its text. */
     queries: string[];
-    /** Window, inclusive, epoch ms or Date. */
-    start: number | Date;
-    end: number | Date;
+    /** Window, inclusive, epoch ms or Date. Omitted for an instant snapshot (`at`). */
+    start?: number | Date;
+    end?: number | Date;
+    /** Instead of a window: one instant query per expression at this time (one row per series). */
+    at?: number | Date;
     /** Range-query step in ms. Without it, auto mode reads plain selectors raw; range queries use 30 s. */
     step?: number;
     /** auto (default), raw or range. */
@@ -67,6 +67,10 @@ export interface HarvestOptions {
     maxBodyBytes?: number;
     /** Parquet codec. Defaults to zstd. */
     parquetCompression?: ParquetCompression;
+    /** A query that matches no series fails (instead of passing with a warning). */
+    failOnEmpty?: boolean;
+    /** Worker threads for fetching, decoding and CSV encoding; 0 runs everything on this thread. Defaults to one per core (up to the concurrency). */
+    workers?: number;
     /** Progress and diagnostics. */
     onEvent?: (e: HarvestEvent) => void;
 }
@@ -87,23 +91,19 @@ export class EndpointError extends Error {
     }
 }
 
-export function toolVersion(): string {
-    try {
-        const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "package.json"), "utf8")) as { version?: string };
-        return pkg.version ?? "0.0.0";
-    } catch {
-        return "0.0.0";
-    }
-}
+export { toolVersion };
 
 interface Planned {
     index: number;
     query: string;
-    kind: "range" | "raw";
+    kind: QueryTask["kind"];
 }
 
 /** Decides per query how it is fetched; throws UsageError for raw mode on expressions. */
 export function planModes(queries: string[], mode: Mode, step: number | undefined): Planned[] {
+    if (mode === "instant") {
+        return queries.map((query, index) => ({ index, query, kind: "instant" }));
+    }
     return queries.map((query, index) => {
         const selector = parseSelector(query) !== undefined;
         if (mode === "raw" && !selector) {
@@ -127,6 +127,21 @@ function validate(o: HarvestOptions): void {
             throw new UsageError(`query #${i + 1} is empty`, "--query");
         }
     });
+    if (o.at !== undefined) {
+        if (o.start !== undefined || o.end !== undefined) {
+            throw new UsageError("give either a window (--start/--end) or an instant (--at), not both", "--at");
+        }
+        if (o.mode !== undefined && o.mode !== "auto" && o.mode !== "instant") {
+            throw new UsageError(`--at takes instant snapshots of any expression; --mode ${o.mode} needs a window (--start/--end)`, "--mode");
+        }
+        if (!Number.isFinite(ms(o.at))) {
+            throw new UsageError("--at must be a valid time", "--at");
+        }
+        return;
+    }
+    if (o.start === undefined || o.end === undefined) {
+        throw new UsageError("a window needs both start and end (or an instant: --at)", "--start");
+    }
     const start = ms(o.start);
     const end = ms(o.end);
     if (!Number.isFinite(start) || !Number.isFinite(end)) {
@@ -147,20 +162,15 @@ function validate(o: HarvestOptions): void {
     if (o.timeoutMs !== undefined && !(o.timeoutMs > 0)) {
         throw new UsageError(`--timeout must be positive, got ${o.timeoutMs} ms`, "--timeout");
     }
+    if (o.workers !== undefined && !(Number.isInteger(o.workers) && o.workers >= 0)) {
+        throw new UsageError(`--workers must be a non-negative integer, got ${o.workers}`, "--workers");
+    }
 }
 
 /** Builds the client for an endpoint, adding the tenant header. */
-export function makeClient(o: Pick<HarvestOptions, "endpoint" | "tenant" | "timeoutMs" | "retries" | "backoffMs" | "maxBodyBytes" | "concurrency">): HttpClient {
-    const ep: Endpoint = typeof o.endpoint === "string" ? { url: o.endpoint } : o.endpoint;
-    const headers = { ...(ep.headers ?? {}) };
-    if (o.tenant !== undefined) {
-        headers["X-Scope-OrgID"] = o.tenant;
-    }
+export function makeClient(o: ClientOptions): HttpClient {
     try {
-        return new HttpClient({ ...ep, headers }, {
-            timeoutMs: o.timeoutMs, retries: o.retries, backoffMs: o.backoffMs, maxBodyBytes: o.maxBodyBytes,
-            maxSockets: (o.concurrency ?? 4) + 2,
-        });
+        return makeHttpClient(o);
     } catch (err) {
         throw new UsageError((err as Error).message, "<url>");
     }
@@ -174,6 +184,13 @@ export async function probe(client: HttpClient, atMs: number): Promise<void> {
     } catch (err) {
         throw new EndpointError(`endpoint ${client.base.toString()} is not usable: ${(err as Error).message}`);
     }
+}
+
+function clientOptions(o: HarvestOptions): ClientOptions {
+    return {
+        endpoint: o.endpoint, tenant: o.tenant, timeoutMs: o.timeoutMs, retries: o.retries, backoffMs: o.backoffMs,
+        maxBodyBytes: o.maxBodyBytes, concurrency: o.concurrency,
+    };
 }
 
 function emptyEntry(index: number, query: string): QueryEntry {
@@ -200,7 +217,7 @@ class StreamingOutput {
     private chain: Promise<void> = Promise.resolve();
 
     constructor(private readonly output: string, private readonly format: "csv" | "parquet",
-        private readonly compression?: ParquetCompression) {
+        private readonly compression?: ParquetCompression, private readonly remoteCsv?: RemoteCsvRender) {
         this.tmp = tempPathFor(output);
     }
 
@@ -212,7 +229,7 @@ class StreamingOutput {
         if (this.format === "csv") {
             if (this.csv === undefined) {
                 const columns = labelColumns(known());
-                this.csv = new CsvTableWriter(this.tmp, columns);
+                this.csv = new CsvTableWriter(this.tmp, columns, this.remoteCsv);
                 this.csvLabels = new Set(columns.map((c) => c.label));
             }
             if (labels.some((l) => l !== "__name__" && !(this.csvLabels as Set<string>).has(l))) {
@@ -273,16 +290,17 @@ class StreamingOutput {
 export async function harvest(o: HarvestOptions): Promise<Manifest> {
     validate(o);
     const emit = o.onEvent ?? ((): void => undefined);
-    const start = ms(o.start);
-    const end = ms(o.end);
-    const mode = o.mode ?? "auto";
+    const instant = o.at !== undefined;
+    const start = instant ? ms(o.at as number | Date) : ms(o.start as number | Date);
+    const end = instant ? start : ms(o.end as number | Date);
+    const mode: Mode = instant ? "instant" : o.mode ?? "auto";
     const format = o.format ?? "csv";
     const planned = planModes(o.queries, mode, o.step);
     const stepMs = planned.some((p) => p.kind === "range") ? o.step ?? DEFAULT_STEP_MS : o.step;
     const output = path.resolve(o.output);
     const partsRel = path.basename(partsDir(output));
     fs.mkdirSync(path.dirname(output), { recursive: true });
-    const client = makeClient(o);
+    const client = makeClient(clientOptions(o));
     const t0 = Date.now();
 
     const manifest: Manifest = {
@@ -301,103 +319,101 @@ export async function harvest(o: HarvestOptions): Promise<Manifest> {
         totals: { queries: 0, ok: 0, failed: 0, series: 0, samples: 0 },
     };
 
-    // Resume: carry over completed queries whose parts are still there.
-    const prev = o.resume ? readManifest(output) : undefined;
+    // Resume: carry over completed queries whose parts are still there, exactly as the manifest recorded them.
+    let prev: Manifest | undefined;
+    try {
+        prev = o.resume ? readManifest(output) : undefined;
+    } catch (err) {
+        client.close();
+        throw new UsageError(`--resume: ${(err as Error).message}`, "--resume");
+    }
     if (prev !== undefined) {
         const conflict = resumeConflict(prev, manifest);
         if (conflict !== undefined) {
-            throw new UsageError(`--resume: ${manifestPath(output)} was written for different settings: ${conflict}`, "--resume");
+            client.close();
+            throw new UsageError(`--resume: ${manifestPath(output)} was written for different settings: ${conflict}. `
+                + "Resume with the same settings, or write to another --output.", "--resume");
         }
-        const sameQueries = prev.queries.length === o.queries.length && prev.queries.every((q, i) => q.query === o.queries[i]);
-        if (prev.status === "complete" && sameQueries && prev.format === format && fs.existsSync(output)) {
+        if (prev.status === "complete" && prev.format === format && fs.existsSync(output)) {
             client.close();
             emit({ type: "start", queries: prev.queries.length, skipped: prev.queries.length });
             emit({ type: "done", manifest: prev });
             return prev;
         }
-        const byText = new Map<string, QueryEntry[]>();
-        for (const q of prev.queries) {
-            if (q.status === "ok" && q.part !== undefined && fs.existsSync(partPath(output, q.part))) {
-                byText.set(q.query, [...(byText.get(q.query) ?? []), q]);
-            }
-        }
         manifest.queries = manifest.queries.map((e) => {
-            const old = byText.get(e.query)?.shift();
-            return old === undefined ? e : { ...old, index: e.index, resumed: true };
+            const old = prev.queries[e.index];
+            const file = old?.status === "ok" && old.part !== undefined ? partPath(output, old.part) : undefined;
+            const intact = file !== undefined && fs.existsSync(file) && (old.partBytes === undefined || fs.statSync(file).size === old.partBytes);
+            return intact ? { ...old, index: e.index, resumed: true } : e;
         });
     }
     const todo = planned.filter((p) => manifest.queries[p.index].status !== "ok");
+    const manifests = new ManifestWriter(output, manifest);
+    let pool: WorkerPool | undefined;
 
     try {
         if (todo.length > 0) {
             await probe(client, end);
         }
         fs.mkdirSync(partsDir(output), { recursive: true });
-        writeManifest(output, manifest);
+        manifests.now();
         emit({ type: "start", queries: planned.length, skipped: planned.length - todo.length });
 
-        let rawBackend: "unknown" | "remote-read" | "instant" = "unknown";
+        const workers = o.workers ?? defaultWorkers(o.concurrency ?? 4, todo.length);
+        if (workers > 0 && todo.length > 0) {
+            try {
+                pool = new WorkerPool(workers, clientOptions(o));
+            } catch (err) {
+                emit({ type: "note", text: `worker threads unavailable (${(err as Error).message}); everything runs on the main thread` });
+            }
+        }
+
+        let rawBackend: RawBackend = "unknown";
         const runOne = async (p: Planned): Promise<void> => {
-            const entry = emptyEntry(p.index, p.query);
             const name = `${String(p.index).padStart(4, "0")}.part`;
-            const finalPart = path.join(partsDir(output), name);
-            const part = new PartWriter(`${finalPart}.tmp`);
-            const stats: RequestStats = { requests: 0, retries: 0, bytes: 0 };
-            const warnings: string[] = [];
-            const run: QueryRun = {
-                client, query: p.query, start, end, part, stats, warnings,
-                sampleBudget: o.sampleBudget ?? DEFAULT_SAMPLE_BUDGET,
-                onSamples: (n) => emit({ type: "samples", index: p.index, samples: n }),
-                onRetry: (err, delayMs) => emit({ type: "retry", index: p.index, query: p.query, error: (err as Error).message, delayMs }),
+            const task: QueryTask = {
+                index: p.index, query: p.query, kind: p.kind, start, end, stepMs, sampleBudget: o.sampleBudget ?? DEFAULT_SAMPLE_BUDGET,
+                partPath: path.join(partsDir(output), name), rawBackend, failOnEmpty: o.failOnEmpty,
+            };
+            const onEvent = (e: QueryEvent): void => {
+                if (e.type === "samples") {
+                    emit({ type: "samples", index: p.index, samples: e.samples });
+                } else if (e.type === "retry") {
+                    emit({ type: "retry", index: p.index, query: p.query, error: e.error, delayMs: e.delayMs });
+                } else {
+                    emit({ type: "fallback", index: p.index, query: p.query, reason: e.reason });
+                }
             };
             const qt0 = Date.now();
             emit({ type: "query-start", index: p.index, query: p.query });
-            let effective: EffectiveMode = "range";
+            let r: QueryOutcome;
             try {
-                if (p.kind === "range") {
-                    await runRange(run, stepMs as number);
-                } else {
-                    const selector = parseSelector(p.query)!;
-                    if (rawBackend !== "instant") {
-                        try {
-                            effective = "raw-remote-read";
-                            await runRawRemoteRead(run, selector);
-                            rawBackend = "remote-read";
-                        } catch (err) {
-                            if (!(err instanceof RemoteReadUnavailable)) {
-                                throw err;
-                            }
-                            rawBackend = "instant";
-                            part.rollback({ offset: 0, series: 0 });
-                            emit({ type: "fallback", index: p.index, query: p.query, reason: `${err.message}; using instant range-selector queries` });
-                        }
-                    }
-                    if (rawBackend === "instant") {
-                        effective = "raw-instant";
-                        await runRawInstant(run, p.query);
-                    }
-                }
-                part.commit(finalPart);
-                Object.assign(entry, {
-                    status: "ok", series: part.seriesCount, samples: part.samples, part: path.join(partsRel, name),
-                    labels: [...part.labelNames].sort(),
-                });
+                r = pool !== undefined ? await pool.runQuery(task, onEvent) : await runQuery(client, task, onEvent);
             } catch (err) {
-                part.discard();
-                Object.assign(entry, { status: "failed", error: (err as Error).message });
+                r = { status: "failed", error: (err as Error).message, mode: p.kind === "range" ? "range" : p.kind === "instant" ? "instant" : "raw-remote-read",
+                    stats: { requests: 0, retries: 0, bytes: 0 }, warnings: [], series: 0, samples: 0, labels: [], rawBackend };
             }
-            Object.assign(entry, {
-                mode: effective, requests: stats.requests, retries: stats.retries, bytes: stats.bytes,
-                durationMs: Date.now() - qt0, warnings: warnings.length > 0 ? warnings : undefined,
-            });
+            if (r.rawBackend !== "unknown") {
+                rawBackend = r.rawBackend;
+            }
+            const entry: QueryEntry = {
+                ...emptyEntry(p.index, p.query), status: r.status, error: r.error, mode: r.mode, series: r.series, samples: r.samples,
+                requests: r.stats.requests, retries: r.stats.retries, bytes: r.stats.bytes, durationMs: Date.now() - qt0,
+                warnings: r.warnings.length > 0 ? r.warnings : undefined,
+            };
+            if (r.status === "ok") {
+                Object.assign(entry, { part: path.join(partsRel, name), partBytes: r.partBytes, labels: r.labels });
+            }
             manifest.queries[p.index] = entry;
-            writeManifest(output, manifest);
+            manifests.soon();
             emit({ type: "query-done", entry });
         };
 
         // CSV and Parquet are written while the queries run (see StreamingOutput): each successful query is appended
         // as soon as it and every query before it are done.
-        const stream = format === "json" ? undefined : new StreamingOutput(output, format, o.parquetCompression);
+        const remoteCsv: RemoteCsvRender | undefined = pool === undefined ? undefined
+            : (q, file, columns, onChunk) => (pool as WorkerPool).renderCsv(q, file, columns, onChunk);
+        const stream = format === "json" ? undefined : new StreamingOutput(output, format, o.parquetCompression, remoteCsv);
         const knownLabels = (): string[] => manifest.queries.flatMap((q) => (q.status === "ok" ? q.labels ?? [] : []));
         let announced = false;
         const fed = (): void => {
@@ -414,15 +430,15 @@ export async function harvest(o: HarvestOptions): Promise<Manifest> {
         };
         try {
             fed();
-            // A fixed pool of workers taking queries in order.
+            // A fixed set of lanes taking queries in order.
             let next = 0;
-            const workers = Array.from({ length: Math.min(o.concurrency ?? 4, Math.max(1, todo.length)) }, async () => {
+            const lanes = Array.from({ length: Math.min(o.concurrency ?? 4, Math.max(1, todo.length)) }, async () => {
                 while (next < todo.length) {
                     await runOne(todo[next++]);
                     fed();
                 }
             });
-            await Promise.all(workers);
+            await Promise.all(lanes);
             fed();
             await stream?.idle();
         } catch (err) {
@@ -438,6 +454,7 @@ export async function harvest(o: HarvestOptions): Promise<Manifest> {
                 errors: manifest.queries.filter((q) => q.status === "failed")
                     .map((q) => ({ index: q.index, query: q.query, error: q.error ?? "" })),
                 labelColumns: labelColumns(ok.flatMap((q) => q.labels ?? [])),
+                instant,
                 metadata: {
                     "charon.harvest": JSON.stringify({
                         endpoint: manifest.endpoint, window: manifest.window, mode, step: manifest.step,
@@ -452,7 +469,7 @@ export async function harvest(o: HarvestOptions): Promise<Manifest> {
                 if (!announced) {
                     emit({ type: "writing", format, output });
                 }
-                manifest.rows = await replaceAtomically(output, (tmp) => format === "csv" ? writeCsv(tmp, input) : writeJson(tmp, input));
+                manifest.rows = await replaceAtomically(output, (tmp) => format === "csv" ? writeCsv(tmp, input, remoteCsv) : writeJson(tmp, input));
             }
         } else {
             await stream?.abort();
@@ -466,12 +483,15 @@ export async function harvest(o: HarvestOptions): Promise<Manifest> {
             fs.rmSync(partsDir(output), { recursive: true, force: true });
             for (const q of manifest.queries) {
                 delete q.part;
+                delete q.partBytes;
             }
         }
-        writeManifest(output, manifest);
+        manifests.now();
         emit({ type: "done", manifest });
         return manifest;
     } finally {
+        manifests.stop();
         client.close();
+        await pool?.close();
     }
 }

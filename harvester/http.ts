@@ -197,9 +197,12 @@ export class HttpClient {
         });
     }
 
-    /** One attempt: full body, HttpError on non-2xx. */
+    /** Bodies parsed in place and given back (postFormParsed): reused instead of a fresh allocation per response. */
+    private readonly spareBodies: Buffer[] = [];
+
+    /** One attempt: full body, HttpError on non-2xx. With `into`, a 2xx body is gathered into a reusable buffer. */
     private async once(method: string, path: string, body: Buffer | undefined, headers: Record<string, string>,
-        stats: RequestStats, search?: URLSearchParams): Promise<RawResponse> {
+        stats: RequestStats, search?: URLSearchParams, into?: { buf?: Buffer }): Promise<RawResponse> {
         stats.requests++;
         const { res, req, done } = await this.start(method, path, body, headers, search);
         try {
@@ -223,8 +226,23 @@ export class HttpClient {
                     : new ConnectionError(`response interrupted: ${e.message}`, e.code)));
             });
             stats.bytes += size;
-            const buf = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
             const status = res.statusCode ?? 0;
+            let buf: Buffer;
+            if (into !== undefined && chunks.length > 1 && status >= 200 && status < 300) {
+                let target = this.spareBodies.pop();
+                if (target === undefined || target.length < size) {
+                    target = Buffer.allocUnsafeSlow(Math.max(size, 1 << 20));
+                }
+                let at = 0;
+                for (const c of chunks) {
+                    target.set(c, at);
+                    at += c.length;
+                }
+                into.buf = target;
+                buf = target.subarray(0, size);
+            } else {
+                buf = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
+            }
             if (status < 200 || status >= 300) {
                 const e = parseErrorBody(buf, res.headers["content-type"]);
                 const ra = Number(res.headers["retry-after"]);
@@ -261,6 +279,27 @@ export class HttpClient {
         return this.withRetries(() => this.once("POST", path, body, headers, stats), stats, onRetry);
     }
 
+    /**
+     * postForm whose body is turned into a value inside the retry loop (`parse` may throw retryable errors). The
+     * body is only valid during `parse` (its memory is reused for later responses).
+     */
+    postFormParsed<T>(path: string, params: Record<string, string>, stats: RequestStats,
+        onRetry: ((err: unknown, delayMs: number) => void) | undefined, parse: (body: Buffer) => T): Promise<T> {
+        const body = Buffer.from(new URLSearchParams(params).toString());
+        const headers = { "Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json" };
+        return this.withRetries(async () => {
+            const into: { buf?: Buffer } = {};
+            const res = await this.once("POST", path, body, headers, stats, undefined, into);
+            try {
+                return parse(res.body);
+            } finally {
+                if (into.buf !== undefined && this.spareBodies.length < 8) {
+                    this.spareBodies.push(into.buf);
+                }
+            }
+        }, stats, onRetry);
+    }
+
     /** GET with query parameters and retries. */
     get(path: string, params: URLSearchParams, stats: RequestStats): Promise<RawResponse> {
         return this.withRetries(() => this.once("GET", path, undefined, { Accept: "application/json" }, stats, params), stats);
@@ -288,4 +327,40 @@ export class HttpClient {
         }
         return { res, finish: done };
     }
+}
+
+/** Everything a client is built from: plain data, so a worker thread can build its own. */
+export interface ClientOptions {
+    endpoint: Endpoint | string;
+    /** Sent as X-Scope-OrgID (Mimir, Cortex). */
+    tenant?: string;
+    timeoutMs?: number;
+    retries?: number;
+    backoffMs?: number;
+    maxBodyBytes?: number;
+    /** Requests in flight at once through this client. */
+    concurrency?: number;
+}
+
+/** Builds the client for an endpoint, adding the tenant header. Throws on an unusable URL. */
+export function makeHttpClient(o: ClientOptions): HttpClient {
+    const ep: Endpoint = typeof o.endpoint === "string" ? { url: o.endpoint } : o.endpoint;
+    const headers = { ...(ep.headers ?? {}) };
+    if (o.tenant !== undefined) {
+        headers["X-Scope-OrgID"] = o.tenant;
+    }
+    return new HttpClient({ ...ep, headers }, {
+        timeoutMs: o.timeoutMs, retries: o.retries, backoffMs: o.backoffMs, maxBodyBytes: o.maxBodyBytes,
+        maxSockets: (o.concurrency ?? 4) + 2,
+    });
+}
+
+/** The options with TLS material as strings (Buffers do not survive being posted to a worker as Buffers). */
+export function portableClientOptions(o: ClientOptions): ClientOptions {
+    if (typeof o.endpoint === "string" || o.endpoint.tls === undefined) {
+        return { ...o };
+    }
+    const t = o.endpoint.tls;
+    const str = (v: string | Buffer | undefined): string | undefined => (v === undefined ? undefined : v.toString());
+    return { ...o, endpoint: { ...o.endpoint, tls: { ...t, ca: str(t.ca), cert: str(t.cert), key: str(t.key) } } };
 }

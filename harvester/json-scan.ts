@@ -17,7 +17,10 @@ export interface ScannedSeries {
 export interface ScanResult {
     status: string;
     resultType: string;
+    /** The series (empty when they were handed to a SeriesSink instead). */
     series: ScannedSeries[];
+    /** How many series the result held. */
+    seriesCount: number;
     warnings: string[];
     errorType?: string;
     error?: string;
@@ -41,6 +44,9 @@ const COLON = 0x3a;
 
 class ScanError extends Error {}
 
+/** The body ended in the middle of the JSON (a response cut short): worth fetching again. */
+export class TruncatedJsonError extends ScanError {}
+
 class Scanner {
     i = 0;
     ts = new Float64Array(1024);
@@ -51,6 +57,9 @@ class Scanner {
     constructor(readonly b: Buffer) {}
 
     fail(what: string): never {
+        if (this.i >= this.b.length) {
+            throw new TruncatedJsonError(`malformed response JSON: the body ends at byte ${this.b.length} (${what})`);
+        }
         const near = this.b.toString("utf8", Math.max(0, this.i - 20), Math.min(this.b.length, this.i + 20));
         throw new ScanError(`malformed response JSON at byte ${this.i}: ${what} (near ${JSON.stringify(near)})`);
     }
@@ -87,6 +96,7 @@ class Scanner {
                 this.escaped = true;
                 i += 2;
             } else if (c === undefined) {
+                this.i = i;
                 this.fail("unterminated string");
             } else {
                 i++;
@@ -194,6 +204,7 @@ class Scanner {
             c = b[++i];
         }
         if (i === digitsStart) {
+            this.i = i;
             this.fail("expected a timestamp");
         }
         let ms = int * 1000;
@@ -270,6 +281,7 @@ class Scanner {
         // Slow path: special values, exponents, long mantissas.
         while (c !== Q) {
             if (c === undefined) {
+                this.i = i;
                 this.fail("unterminated sample value");
             }
             c = b[++i];
@@ -293,14 +305,18 @@ class Scanner {
         return v;
     }
 
+    grow(): void {
+        const ts = new Float64Array(this.ts.length * 2);
+        ts.set(this.ts);
+        this.ts = ts;
+        const vs = new Float64Array(this.vs.length * 2);
+        vs.set(this.vs);
+        this.vs = vs;
+    }
+
     push(t: number, v: number): void {
         if (this.n === this.ts.length) {
-            const ts = new Float64Array(this.n * 2);
-            ts.set(this.ts);
-            this.ts = ts;
-            const vs = new Float64Array(this.n * 2);
-            vs.set(this.vs);
-            this.vs = vs;
+            this.grow();
         }
         this.ts[this.n] = t;
         this.vs[this.n] = v;
@@ -318,29 +334,176 @@ class Scanner {
         this.push(t, v);
     }
 
+    /**
+     * A `values` array [[ts,"v"],…]. The loop below reads the shape Prometheus writes (no whitespace, unix seconds
+     * with up to 3 decimals, plain decimal values) with everything in locals; any other token is handed to the
+     * general readers (timestampMs, sampleValue, pair), so every valid body still scans exactly as before.
+     */
     pairs(): void {
         this.expect(LB);
-        if (this.ws() === RB) {
-            this.i++;
+        const b = this.b;
+        let i = this.i;
+        if (b[i] === RB) {
+            this.i = i + 1;
             return;
         }
+        let ts = this.ts;
+        let vs = this.vs;
+        let n = this.n;
         for (;;) {
-            this.pair();
-            const c = this.ws();
-            this.i++;
+            if (b[i] !== LB) {
+                // Whitespace or something unusual: the general path for this pair.
+                this.i = i;
+                this.n = n;
+                this.ws();
+                this.pair();
+                ts = this.ts;
+                vs = this.vs;
+                n = this.n;
+                i = this.i;
+            } else {
+                i++;
+                // Timestamp: integer seconds, optional fraction of at most 3 digits.
+                let c = b[i];
+                let sec = 0;
+                const d0 = i;
+                while (c >= 0x30 && c <= 0x39) {
+                    sec = sec * 10 + (c - 0x30);
+                    c = b[++i];
+                }
+                let t = sec * 1000;
+                let generic = i === d0 || i - d0 > 15;
+                if (c === 0x2e && !generic) {
+                    c = b[++i];
+                    const f0 = i;
+                    let f = 0;
+                    while (c >= 0x30 && c <= 0x39) {
+                        f = f * 10 + (c - 0x30);
+                        c = b[++i];
+                    }
+                    const k = i - f0;
+                    if (k === 1) {
+                        t += f * 100;
+                    } else if (k === 2) {
+                        t += f * 10;
+                    } else if (k === 3) {
+                        t += f;
+                    } else {
+                        generic = true;
+                    }
+                }
+                if (generic || c !== COMMA) {
+                    this.i = d0;
+                    this.ws();
+                    t = this.timestampMs();
+                    this.expect(COMMA);
+                    this.ws();
+                    i = this.i;
+                } else {
+                    i++;
+                }
+                // Value: "[-]digits[.digits]" with ≤ 15 digits is exact as mantissa / 10^k (Clinger's fast path).
+                let v: number;
+                if (b[i] !== Q) {
+                    this.i = i;
+                    v = this.sampleValue();
+                    i = this.i;
+                } else {
+                    let j = i + 1;
+                    c = b[j];
+                    let neg = false;
+                    if (c === 0x2d) {
+                        neg = true;
+                        c = b[++j];
+                    }
+                    let mant = 0;
+                    let digits = 0;
+                    let scale = 0;
+                    while (c >= 0x30 && c <= 0x39) {
+                        mant = mant * 10 + (c - 0x30);
+                        digits++;
+                        c = b[++j];
+                    }
+                    if (c === 0x2e) {
+                        c = b[++j];
+                        while (c >= 0x30 && c <= 0x39) {
+                            mant = mant * 10 + (c - 0x30);
+                            digits++;
+                            scale++;
+                            c = b[++j];
+                        }
+                    }
+                    if (c === Q && digits > 0 && digits <= 15) {
+                        v = scale === 0 ? mant : mant / POW10[scale];
+                        if (neg) {
+                            v = -v;
+                        }
+                        i = j + 1;
+                    } else {
+                        this.i = i;
+                        v = this.sampleValue();
+                        i = this.i;
+                    }
+                }
+                if (b[i] === RB) {
+                    i++;
+                } else {
+                    this.i = i;
+                    this.expect(RB);
+                    i = this.i;
+                }
+                if (n === ts.length) {
+                    this.n = n;
+                    this.grow();
+                    ts = this.ts;
+                    vs = this.vs;
+                }
+                ts[n] = t;
+                vs[n] = v;
+                n++;
+            }
+            const c = b[i];
+            if (c === COMMA) {
+                i++;
+                continue;
+            }
             if (c === RB) {
+                this.i = i + 1;
+                this.n = n;
                 return;
             }
-            if (c !== COMMA) {
+            this.i = i;
+            this.n = n;
+            const d = this.ws();
+            this.i++;
+            if (d === RB) {
+                return;
+            }
+            if (d !== COMMA) {
                 this.i--;
                 this.fail("expected ',' or ']'");
             }
+            i = this.i;
         }
     }
 }
 
-function scanSeries(s: Scanner, out: ScanResult): void {
-    let labels: Record<string, string> = {};
+/**
+ * Receives each series as it is scanned: its labels' JSON text (equal text ⇔ equal labels for one server), a
+ * thunk parsing them, and views of the scanner's sample columns valid only during the call.
+ */
+export type SeriesSink = (key: string, labels: () => Record<string, string>, ts: Float64Array, vs: Float64Array, n: number) => void;
+
+function emit(out: ScanResult, sink: SeriesSink | undefined, key: string, labels: Record<string, string> | undefined, s: Scanner, n: number): void {
+    out.seriesCount++;
+    if (sink !== undefined) {
+        sink(key, () => labels ?? (JSON.parse(key) as Record<string, string>), s.ts.subarray(0, n), s.vs.subarray(0, n), n);
+    } else {
+        out.series.push({ labels: labels ?? (JSON.parse(key) as Record<string, string>), key, timestamps: s.ts.slice(0, n), values: s.vs.slice(0, n) });
+    }
+}
+
+function scanSeries(s: Scanner, out: ScanResult, sink: SeriesSink | undefined): void {
     let key = "{}";
     let histograms = false;
     s.n = 0;
@@ -349,7 +512,6 @@ function scanSeries(s: Scanner, out: ScanResult): void {
             case "metric": {
                 const [a, b] = s.skipValue();
                 key = s.b.toString("utf8", a, b);
-                labels = JSON.parse(key) as Record<string, string>;
                 break;
             }
             case "values":
@@ -370,10 +532,10 @@ function scanSeries(s: Scanner, out: ScanResult): void {
     if (histograms) {
         out.histogramSeries++;
     }
-    out.series.push({ labels, key, timestamps: s.ts.slice(0, s.n), values: s.vs.slice(0, s.n) });
+    emit(out, sink, key, undefined, s, s.n);
 }
 
-function scanResult(s: Scanner, out: ScanResult): void {
+function scanResult(s: Scanner, out: ScanResult, sink: SeriesSink | undefined): void {
     s.ws();
     const open = s.i;
     s.expect(LB);
@@ -391,11 +553,11 @@ function scanResult(s: Scanner, out: ScanResult): void {
             throw new ScanError("string results cannot be exported as samples");
         }
         s.pair();
-        out.series.push({ labels: {}, key: "{}", timestamps: s.ts.slice(0, 1), values: s.vs.slice(0, 1) });
+        emit(out, sink, "{}", {}, s, 1);
         return;
     }
     for (;;) {
-        scanSeries(s, out);
+        scanSeries(s, out, sink);
         c = s.ws();
         s.i++;
         if (c === RB) {
@@ -408,10 +570,13 @@ function scanResult(s: Scanner, out: ScanResult): void {
     }
 }
 
-/** Scans a whole response body. Throws an Error with the position on malformed JSON. */
-export function scanResponse(body: Buffer): ScanResult {
+/**
+ * Scans a whole response body. Throws an Error with the position on malformed JSON (TruncatedJsonError when the
+ * body ends inside it). With a sink, series are handed over as they are read instead of collected.
+ */
+export function scanResponse(body: Buffer, sink?: SeriesSink): ScanResult {
     const s = new Scanner(body);
-    const out: ScanResult = { status: "", resultType: "", series: [], warnings: [], histogramSeries: 0 };
+    const out: ScanResult = { status: "", resultType: "", series: [], seriesCount: 0, warnings: [], histogramSeries: 0 };
     s.object((k) => {
         switch (k) {
             case "status":
@@ -440,7 +605,7 @@ export function scanResponse(body: Buffer): ScanResult {
                     if (dk === "resultType") {
                         out.resultType = s.readString();
                     } else if (dk === "result") {
-                        scanResult(s, out);
+                        scanResult(s, out, sink);
                     } else {
                         s.skipValue();
                     }

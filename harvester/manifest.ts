@@ -1,13 +1,15 @@
 /**
- * The manifest written beside every output (`<output>.manifest.json`) and rewritten atomically after each query,
- * so an interrupted run still records what finished. `--resume` reads it back to skip completed queries.
+ * The manifest written beside every output (`<output>.manifest.json`), rewritten atomically as queries finish (at
+ * most once a second while they run, and at the end), so an interrupted run still records what finished: at worst
+ * the queries of its last second are fetched again by `--resume`. `--resume` reads it back to skip completed
+ * queries, and refuses to mix data from other settings (endpoint, tenant, queries, window, mode, step).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { writeFileAtomic } from "./atomic";
 
 export type QueryStatus = "ok" | "failed" | "pending";
-export type EffectiveMode = "range" | "raw-remote-read" | "raw-instant";
+export type EffectiveMode = "range" | "raw-remote-read" | "raw-instant" | "instant";
 
 export interface QueryEntry {
     index: number;
@@ -26,6 +28,8 @@ export interface QueryEntry {
     durationMs: number;
     /** Part file (relative to the manifest) holding this query's samples while parts are kept. */
     part?: string;
+    /** The part file's exact size: --resume trusts a part only when it still has it. */
+    partBytes?: number;
     /** Label names seen in this query's series. */
     labels?: string[];
     /** True when this entry was carried over from an earlier run by --resume. */
@@ -89,18 +93,66 @@ export function readManifest(output: string): Manifest | undefined {
     }
 }
 
-/** Why a previous manifest cannot be resumed with these settings, or undefined when it can. */
-export function resumeConflict(prev: Manifest, next: Pick<Manifest, "window" | "mode" | "stepMs">): string | undefined {
+/** Why a previous manifest cannot be resumed with these settings (every difference, in one line), or undefined. */
+export function resumeConflict(prev: Manifest, next: Pick<Manifest, "endpoint" | "tenant" | "queries" | "window" | "mode" | "stepMs">): string | undefined {
+    const problems: string[] = [];
+    if (prev.endpoint !== next.endpoint) {
+        problems.push(`endpoint differs (manifest ${prev.endpoint}, now ${next.endpoint})`);
+    }
+    if ((prev.tenant ?? null) !== (next.tenant ?? null)) {
+        problems.push(`tenant differs (manifest ${prev.tenant ?? "none"}, now ${next.tenant ?? "none"})`);
+    }
+    const a = prev.queries.map((q) => q.query);
+    const b = next.queries.map((q) => q.query);
+    if (a.length !== b.length || a.some((q, i) => q !== b[i])) {
+        const i = a.findIndex((q, k) => q !== b[k]);
+        const at = i >= 0 && i < b.length ? `; #${i + 1} was "${a[i]}", now "${b[i]}"` : "";
+        problems.push(`query list differs (manifest ${a.length} queries, now ${b.length}${at})`);
+    }
     if (prev.window.startMs !== next.window.startMs || prev.window.endMs !== next.window.endMs) {
-        return `window differs (manifest ${prev.window.start} … ${prev.window.end}, now ${next.window.start} … ${next.window.end})`;
+        problems.push(`window differs (manifest ${prev.window.start} … ${prev.window.end}, now ${next.window.start} … ${next.window.end})`);
     }
     if (prev.mode !== next.mode) {
-        return `mode differs (manifest ${prev.mode}, now ${next.mode})`;
+        problems.push(`mode differs (manifest ${prev.mode}, now ${next.mode})`);
     }
     if ((prev.stepMs ?? null) !== (next.stepMs ?? null)) {
-        return `step differs (manifest ${prev.step ?? "none"}, now ${next.stepMs === undefined ? "none" : `${next.stepMs} ms`})`;
+        problems.push(`step differs (manifest ${prev.step ?? "none"}, now ${next.stepMs === undefined ? "none" : `${next.stepMs} ms`})`);
     }
-    return undefined;
+    return problems.length > 0 ? problems.join("; ") : undefined;
+}
+
+/** Rewrites the manifest now, or soon: at most once per `intervalMs` while queries finish (renames are not free). */
+export class ManifestWriter {
+    private last = 0;
+    private timer: NodeJS.Timeout | undefined;
+
+    constructor(private readonly output: string, private readonly manifest: Manifest, private readonly intervalMs = 1000) {}
+
+    now(): void {
+        this.stop();
+        writeManifest(this.output, this.manifest);
+        this.last = Date.now();
+    }
+
+    soon(): void {
+        const wait = this.last + this.intervalMs - Date.now();
+        if (wait <= 0) {
+            this.now();
+        } else if (this.timer === undefined) {
+            this.timer = setTimeout(() => {
+                this.timer = undefined;
+                this.now();
+            }, wait);
+            this.timer.unref();
+        }
+    }
+
+    stop(): void {
+        if (this.timer !== undefined) {
+            clearTimeout(this.timer);
+            this.timer = undefined;
+        }
+    }
 }
 
 /** Absolute path of a part referenced by a manifest entry. */

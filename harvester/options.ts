@@ -3,11 +3,15 @@
  * `resolveOptions` reads the files and stack outputs the flags point to and produces HarvestOptions.
  */
 import * as fs from "node:fs";
+import * as path from "node:path";
+import { type ParseArgsOptionsConfig, parseArgs as utilParseArgs } from "node:util";
+import { durationHint, parseDurationOrSeconds } from "../model/formats/duration";
 import { type Format, type HarvestOptions, type Mode, UsageError } from "./harvest";
 import type { Endpoint } from "./http";
 import type { ParquetCompression } from "./writers/parquet";
 import { REPO_ROOT, type StackOutputsReader, checkStackOutputs, stackTarget } from "./stack";
-import { parseDuration, parseTime } from "./time";
+import { readManifest } from "./manifest";
+import { parseTime } from "./time";
 
 export const USAGE = `Usage: charon-harvest <url> [options]
        charon-harvest --stack NAME [--experiment E] [options]
@@ -21,6 +25,7 @@ Queries
 Window
   --start T               RFC 3339, unix seconds, now, or relative (-2h, now-30m). Default: end - 1h
   --end T                 same forms. Default: now
+  --at T|now              instead of a window: one instant query per expression at T (one row per series)
   --step D                range-query resolution (30s, 1m, 15). Default: 30s for expressions
   --mode auto|raw|range   raw = stored samples of plain selectors (remote read, else m[Δ] queries);
                           range = query_range at --step; auto = raw for selectors without --step (default)
@@ -28,7 +33,9 @@ Output
   --output PATH           default metrics.<format> (or the experiment's resultsPath)
   --format csv|parquet|json   default from the output's extension, else csv
   --parquet-compression zstd|snappy|gzip|none   default zstd
-  --resume                skip queries the existing manifest marks complete
+  --resume                skip queries the existing manifest marks complete (without --start/--end/--at:
+                          the manifest's window); refuses other endpoint, queries, window, mode or step
+  --fail-on-empty         a query that matches no series fails (default: a warning)
 Endpoint
   --tenant ORG            X-Scope-OrgID header (Mimir, Cortex)
   --header K:V            extra request header (repeatable)
@@ -40,11 +47,14 @@ Endpoint
   --experiment E          with --stack: window and output from that experiment
 Behaviour
   --concurrency N         queries in flight (default 4)
+  --workers N             worker threads fetching, decoding and encoding CSV (default: none below 4 cores,
+                          else one per core but one, at most --concurrency and 8; 0: none)
   --timeout D             per request (default 60s)
   --retries N             per request, on connection errors, 5xx, 429, deadline 422s (default 3)
   --quiet                 no progress output
   --help, --version
 
+Relative paths are relative to the directory the command was typed in (also through npm run harvest).
 Exit codes: 0 all queries succeeded, 1 some failed (listed on stderr), 2 usage or connection error before any
 query ran.`;
 
@@ -54,6 +64,7 @@ export interface ParsedArgs {
     queriesFile?: string;
     start?: string;
     end?: string;
+    at?: string;
     step?: string;
     output?: string;
     format?: string;
@@ -66,9 +77,11 @@ export interface ParsedArgs {
     caFile?: string;
     insecureSkipVerify: boolean;
     concurrency?: string;
+    workers?: string;
     timeout?: string;
     retries?: string;
     resume: boolean;
+    failOnEmpty: boolean;
     stack?: string;
     experiment?: string;
     quiet: boolean;
@@ -77,65 +90,69 @@ export interface ParsedArgs {
     version: boolean;
 }
 
-const VALUE_FLAGS: Record<string, keyof ParsedArgs> = {
-    "--query": "queries", "--queries-file": "queriesFile", "--start": "start", "--end": "end", "--step": "step",
-    "--output": "output", "-o": "output", "--format": "format", "--mode": "mode", "--tenant": "tenant",
-    "--header": "headers", "--bearer-token-file": "bearerTokenFile", "--basic-auth-file": "basicAuthFile",
-    "--ca-file": "caFile", "--concurrency": "concurrency", "--timeout": "timeout", "--retries": "retries",
-    "--stack": "stack", "--experiment": "experiment", "--parquet-compression": "parquetCompression",
-};
-const BOOL_FLAGS: Record<string, keyof ParsedArgs> = {
-    "--insecure-skip-verify": "insecureSkipVerify", "--resume": "resume", "--quiet": "quiet", "-q": "quiet",
-    "--list-metrics": "listMetrics", "--help": "help", "-h": "help", "--version": "version",
-};
+/** The command line, as node:util parseArgs reads it (flag → ParsedArgs key). */
+const OPTIONS = {
+    "query": { type: "string", multiple: true }, "queries-file": { type: "string" }, "list-metrics": { type: "boolean" },
+    "start": { type: "string" }, "end": { type: "string" }, "at": { type: "string" }, "step": { type: "string" },
+    "mode": { type: "string" }, "output": { type: "string", short: "o" }, "format": { type: "string" },
+    "parquet-compression": { type: "string" }, "resume": { type: "boolean" }, "fail-on-empty": { type: "boolean" },
+    "tenant": { type: "string" }, "header": { type: "string", multiple: true }, "bearer-token-file": { type: "string" },
+    "basic-auth-file": { type: "string" }, "ca-file": { type: "string" }, "insecure-skip-verify": { type: "boolean" },
+    "stack": { type: "string" }, "experiment": { type: "string" }, "concurrency": { type: "string" },
+    "workers": { type: "string" }, "timeout": { type: "string" }, "retries": { type: "string" },
+    "quiet": { type: "boolean", short: "q" }, "help": { type: "boolean", short: "h" }, "version": { type: "boolean" },
+} as const satisfies ParseArgsOptionsConfig;
 
-/** Pure argv parsing (argv without node and script). Accepts `--flag value` and `--flag=value`. */
+const camel = (flag: string): string => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/**
+ * Pure argv parsing (argv without node and script) with node:util parseArgs. Accepts `--flag value` and
+ * `--flag=value`; a value may start with a dash (`--start -2h`), as in promtool.
+ */
 export function parseArgs(argv: string[]): ParsedArgs {
-    const a: ParsedArgs = {
-        queries: [], headers: [], insecureSkipVerify: false, resume: false, quiet: false, listMetrics: false,
-        help: false, version: false,
-    };
-    const rec = a as unknown as Record<string, unknown>;
+    // parseArgs refuses `--start -2h` as ambiguous: join every value option with its value first.
+    const args: string[] = [];
     for (let i = 0; i < argv.length; i++) {
         const arg = argv[i];
-        if (arg === "--") {
-            continue;
+        const long = arg.startsWith("--") ? arg.slice(2) : arg.length === 2 && arg.startsWith("-")
+            ? Object.entries(OPTIONS).find(([, o]) => "short" in o && `-${o.short}` === arg)?.[0] : undefined;
+        const o = long === undefined ? undefined : (OPTIONS as ParseArgsOptionsConfig)[long];
+        if (o?.type === "string" && i + 1 < argv.length) {
+            args.push(`--${long}=${argv[++i]}`);
+        } else {
+            args.push(long !== undefined && o !== undefined ? `--${long}` : arg);
         }
-        if (arg.startsWith("-") && arg !== "-") {
-            const eq = arg.indexOf("=");
-            const flag = eq > 0 && arg.startsWith("--") ? arg.slice(0, eq) : arg;
-            if (flag in BOOL_FLAGS) {
-                if (eq > 0) {
-                    throw new UsageError(`${flag} takes no value`, flag);
-                }
-                rec[BOOL_FLAGS[flag]] = true;
-                continue;
-            }
-            if (flag in VALUE_FLAGS) {
-                let value: string;
-                if (eq > 0 && arg.startsWith("--")) {
-                    value = arg.slice(eq + 1);
-                } else {
-                    if (i + 1 >= argv.length) {
-                        throw new UsageError(`${flag} needs a value`, flag);
-                    }
-                    value = argv[++i];
-                }
-                const key = VALUE_FLAGS[flag];
-                if (key === "queries" || key === "headers") {
-                    (rec[key] as string[]).push(value);
-                } else {
-                    rec[key] = value;
-                }
-                continue;
-            }
+    }
+    let parsed: ReturnType<typeof utilParseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true; args: string[] }>>;
+    try {
+        parsed = utilParseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
+    } catch (err) {
+        const e = err as Error & { code?: string };
+        const flag = /'(-[^' ]+)/.exec(e.message)?.[1] ?? "";
+        if (e.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
             throw new UsageError(`unknown option ${flag} (see --help)`, flag);
         }
-        if (a.url !== undefined) {
-            throw new UsageError(`unexpected argument "${arg}" (the URL is already "${a.url}"; quote queries and pass them with --query)`, "<url>");
+        if (/does not take an argument/.test(e.message)) {
+            throw new UsageError(`${flag} takes no value`, flag);
         }
-        a.url = arg;
+        if (/argument missing/.test(e.message)) {
+            throw new UsageError(`${flag} needs a value`, flag);
+        }
+        throw new UsageError(e.message, flag);
     }
+    const a: ParsedArgs = {
+        queries: [], headers: [], insecureSkipVerify: false, resume: false, failOnEmpty: false, quiet: false,
+        listMetrics: false, help: false, version: false,
+    };
+    const rec = a as unknown as Record<string, unknown>;
+    for (const [flag, value] of Object.entries(parsed.values)) {
+        rec[flag === "query" ? "queries" : flag === "header" ? "headers" : camel(flag)] = value;
+    }
+    const positionals = parsed.positionals;
+    if (positionals.length > 1) {
+        throw new UsageError(`unexpected argument "${positionals[1]}" (the URL is already "${positionals[0]}"; quote queries and pass them with --query)`, "<url>");
+    }
+    a.url = positionals[0];
     return a;
 }
 
@@ -166,11 +183,9 @@ function durationOption(option: string, text: string | undefined): number | unde
     if (text === undefined) {
         return undefined;
     }
-    let v: number;
-    try {
-        v = parseDuration(text);
-    } catch (err) {
-        throw new UsageError(`${option}: ${(err as Error).message}`, option);
+    const v = parseDurationOrSeconds(text.trim());
+    if (v === undefined) {
+        throw new UsageError(`${option}: invalid duration "${text}" (use ${durationHint}, or seconds like 15)`, option);
     }
     if (!(v > 0)) {
         throw new UsageError(`${option} must be greater than zero, got "${text}"`, option);
@@ -223,6 +238,7 @@ export async function resolveOptions(a: ParsedArgs, deps: ResolveDeps): Promise<
     const step = durationOption("--step", a.step);
     const timeoutMs = durationOption("--timeout", a.timeout);
     const concurrency = intOption("--concurrency", a.concurrency, 1);
+    const workers = intOption("--workers", a.workers, 0);
     const retries = intOption("--retries", a.retries, 0);
     if (a.experiment !== undefined && a.stack === undefined) {
         throw new UsageError("--experiment needs --stack", "--experiment");
@@ -298,20 +314,52 @@ export async function resolveOptions(a: ParsedArgs, deps: ResolveDeps): Promise<
     }
     endpoint = { ...endpoint, headers, tls };
 
+    const output = a.output ?? outputFromStack ?? `metrics.${format}`;
+    if (a.at !== undefined && (a.start !== undefined || a.end !== undefined)) {
+        throw new UsageError(`give either a window (--start/--end) or an instant (--at ${a.at}), not both`, "--at");
+    }
+    // --resume without a window (or an experiment's) takes the manifest's: a relative window ("-1m") would have
+    // moved since the first run.
+    let resumed: { start?: number; end?: number; at?: number } = {};
+    if (a.resume && a.start === undefined && a.end === undefined && a.at === undefined && windowFromStack === undefined) {
+        let m;
+        try {
+            m = readManifest(path.resolve(output));
+        } catch (err) {
+            throw new UsageError(`--resume: ${(err as Error).message}`, "--resume");
+        }
+        if (m !== undefined) {
+            resumed = m.mode === "instant" ? { at: m.window.endMs } : { start: m.window.startMs, end: m.window.endMs };
+        }
+    }
+    if (a.at !== undefined || resumed.at !== undefined) {
+        const at = a.at !== undefined ? timeOption("--at", a.at, deps.nowMs) : resumed.at as number;
+        const base: HarvestOptions = {
+            endpoint, tenant, queries: [], at, step, mode, format, output, concurrency, workers, timeoutMs, retries,
+            resume: a.resume, parquetCompression, failOnEmpty: a.failOnEmpty,
+        };
+        if (a.mode !== undefined && mode !== "auto") {
+            throw new UsageError(`--at takes instant snapshots of any expression; --mode ${a.mode} needs a window (--start/--end)`, "--mode");
+        }
+        return finishPlan(a, base);
+    }
     // Window: flags win over the experiment; start only → end = now; end only → start = end - 1h.
     const startText = a.start ?? windowFromStack?.start;
     const endText = a.end ?? windowFromStack?.end;
-    const end = endText !== undefined ? timeOption(a.end !== undefined ? "--end" : "--experiment", endText, deps.nowMs) : deps.nowMs;
-    const start = startText !== undefined ? timeOption(a.start !== undefined ? "--start" : "--experiment", startText, deps.nowMs) : end - 3600_000;
+    const end = endText !== undefined ? timeOption(a.end !== undefined ? "--end" : "--experiment", endText, deps.nowMs) : resumed.end ?? deps.nowMs;
+    const start = startText !== undefined ? timeOption(a.start !== undefined ? "--start" : "--experiment", startText, deps.nowMs) : resumed.start ?? end - 3600_000;
     if (end < start) {
         throw new UsageError(`--end (${new Date(end).toISOString()}) is before --start (${new Date(start).toISOString()})`, "--end");
     }
 
-    const output = a.output ?? outputFromStack ?? `metrics.${format}`;
     const base: HarvestOptions = {
-        endpoint, tenant, queries: [], start, end, step, mode, format, output, concurrency, timeoutMs, retries,
-        resume: a.resume, parquetCompression,
+        endpoint, tenant, queries: [], start, end, step, mode, format, output, concurrency, workers, timeoutMs, retries,
+        resume: a.resume, parquetCompression, failOnEmpty: a.failOnEmpty,
     };
+    return finishPlan(a, base);
+}
+
+function finishPlan(a: ParsedArgs, base: HarvestOptions): CliPlan {
     if (a.listMetrics) {
         return { kind: "list-metrics", options: base, quiet: a.quiet };
     }

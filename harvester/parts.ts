@@ -1,40 +1,56 @@
 /**
  * Per-query part files: the harvester spools each query's samples to `<output>.parts/NNNN.part` as they arrive
  * (memory stays bounded by one response), and the output writers read the parts back series by series. A part is
- * only renamed from `.part.tmp` to `.part` when its query completed, so `--resume` can trust every `.part` file.
+ * trusted by `--resume` only when the manifest marks its query ok and records its exact size (`partBytes`), so
+ * parts are written in place (no rename per query) and a part of an interrupted query is simply overwritten.
  *
  * Layout: records of [kind u8][seriesId u32 LE][count u32 LE] followed by
  *  - kind 1 (series): `count` bytes of UTF-8 JSON labels;
- *  - kind 2 (samples): `count` float64 timestamps (ms) then `count` float64 values.
+ *  - kind 2 (samples): `count` float64 timestamps (ms) then `count` float64 values;
+ *  - kind 3 (evenly spaced samples, e.g. every query_range block): float64 first timestamp, float64 spacing, then
+ *    `count` float64 values (timestamp i = first + i × spacing, exact for integer milliseconds).
+ * Records are gathered in a buffer and written in large pieces.
  */
 import * as fs from "node:fs";
 
 const KIND_SERIES = 1;
 const KIND_SAMPLES = 2;
+const KIND_EVEN = 3;
 const HEADER = 9;
+const BUFFER_BYTES = 1 << 20;
 
 export type Labels = Record<string, string>;
 
 export interface PartMark {
     offset: number;
     series: number;
+    samples: number;
 }
 
 export class PartWriter {
     private fd: number;
-    private offset = 0;
+    /** Bytes on disk (excluding what is still buffered). */
+    private flushed = 0;
+    private buf = Buffer.allocUnsafe(BUFFER_BYTES);
+    private len = 0;
     private readonly ids = new Map<string, number>();
     private readonly keys: string[] = [];
-    readonly labelNames = new Set<string>();
+    /** Label names per registered series (so a rollback forgets the names of series it drops). */
+    private readonly names: string[][] = [];
+    labelNames = new Set<string>();
     samples = 0;
-    private readonly header = Buffer.alloc(HEADER);
 
-    constructor(readonly tmpPath: string) {
-        this.fd = fs.openSync(tmpPath, "w");
+    constructor(readonly path: string) {
+        this.fd = fs.openSync(path, "w");
     }
 
     get seriesCount(): number {
         return this.keys.length;
+    }
+
+    /** Bytes written so far (what `partBytes` records once the part is closed). */
+    get size(): number {
+        return this.flushed + this.len;
     }
 
     /** The id of the series with this key (labels JSON), registering it on first sight. */
@@ -43,12 +59,14 @@ export class PartWriter {
         if (id === undefined) {
             id = this.keys.length;
             const l = labels();
-            for (const k of Object.keys(l)) {
+            const names = Object.keys(l);
+            for (const k of names) {
                 this.labelNames.add(k);
             }
+            this.names.push(names);
             const json = Buffer.from(JSON.stringify(l), "utf8");
-            this.writeHeader(KIND_SERIES, id, json.length);
-            this.write(json);
+            this.header(KIND_SERIES, id, json.length, json.length);
+            this.bytes(json);
             this.ids.set(key, id);
             this.keys.push(key);
         }
@@ -60,60 +78,123 @@ export class PartWriter {
         if (n === 0) {
             return;
         }
-        this.writeHeader(KIND_SAMPLES, id, n);
-        this.write(new Uint8Array(ts.buffer, ts.byteOffset, n * 8));
-        this.write(new Uint8Array(vs.buffer, vs.byteOffset, n * 8));
+        const step = n >= 3 ? ts[1] - ts[0] : 0;
+        let even = step > 0;
+        for (let i = 2; even && i < n; i++) {
+            even = ts[i] - ts[i - 1] === step;
+        }
+        if (even && ts[0] + (n - 1) * step === ts[n - 1]) {
+            this.header(KIND_EVEN, id, n, 16 + n * 8);
+            this.buf.writeDoubleLE(ts[0], this.len);
+            this.buf.writeDoubleLE(step, this.len + 8);
+            this.len += 16;
+        } else {
+            this.header(KIND_SAMPLES, id, n, n * 16);
+            this.bytes(new Uint8Array(ts.buffer, ts.byteOffset, n * 8));
+        }
+        this.bytes(new Uint8Array(vs.buffer, vs.byteOffset, n * 8));
         this.samples += n;
     }
 
     /** A point to roll back to if a retried request had already written part of its data. */
     mark(): PartMark {
-        return { offset: this.offset, series: this.keys.length };
+        return { offset: this.size, series: this.keys.length, samples: this.samples };
     }
 
     rollback(m: PartMark): void {
-        fs.ftruncateSync(this.fd, m.offset);
-        this.offset = m.offset;
-        while (this.keys.length > m.series) {
-            this.ids.delete(this.keys.pop() as string);
+        if (m.offset >= this.flushed) {
+            this.len = m.offset - this.flushed;
+        } else {
+            this.len = 0;
+            fs.ftruncateSync(this.fd, m.offset);
+            this.flushed = m.offset;
+        }
+        this.samples = m.samples;
+        if (this.keys.length > m.series) {
+            while (this.keys.length > m.series) {
+                this.ids.delete(this.keys.pop() as string);
+                this.names.pop();
+            }
+            this.labelNames = new Set(this.names.flat());
         }
     }
 
-    /** Closes and renames the temp file to `finalPath`. */
-    commit(finalPath: string): void {
+    /** Writes what is buffered and closes the file; returns its size. */
+    close(): number {
+        this.flush();
         fs.closeSync(this.fd);
         this.fd = -1;
-        fs.renameSync(this.tmpPath, finalPath);
+        return this.flushed;
     }
 
-    /** Closes and deletes the temp file. */
+    /** Closes the file and renames it to `finalPath`. */
+    commit(finalPath: string): void {
+        this.close();
+        fs.renameSync(this.path, finalPath);
+    }
+
+    /** Closes and deletes the file. */
     discard(): void {
         if (this.fd >= 0) {
             fs.closeSync(this.fd);
             this.fd = -1;
         }
-        fs.rmSync(this.tmpPath, { force: true });
+        fs.rmSync(this.path, { force: true });
     }
 
-    private writeHeader(kind: number, id: number, count: number): void {
-        this.header[0] = kind;
-        this.header.writeUInt32LE(id, 1);
-        this.header.writeUInt32LE(count, 5);
-        this.write(this.header);
+    /** Reserves room for a record of `body` bytes and writes its header. */
+    private header(kind: number, id: number, count: number, body: number): void {
+        if (this.len + HEADER + Math.min(body, 16) > this.buf.length) {
+            this.flush();
+        }
+        const b = this.buf;
+        b[this.len] = kind;
+        b.writeUInt32LE(id, this.len + 1);
+        b.writeUInt32LE(count, this.len + 5);
+        this.len += HEADER;
     }
 
-    private write(b: Uint8Array): void {
+    private bytes(b: Uint8Array): void {
+        if (this.len + b.length <= this.buf.length) {
+            this.buf.set(b, this.len);
+            this.len += b.length;
+            return;
+        }
+        this.flush();
+        if (b.length >= this.buf.length) {
+            this.writeOut(b);
+            return;
+        }
+        this.buf.set(b, 0);
+        this.len = b.length;
+    }
+
+    private flush(): void {
+        if (this.len > 0) {
+            this.writeOut(this.buf.subarray(0, this.len));
+            this.len = 0;
+        }
+    }
+
+    private writeOut(b: Uint8Array): void {
         let done = 0;
         while (done < b.length) {
-            done += fs.writeSync(this.fd, b, done, b.length - done, this.offset + done);
+            done += fs.writeSync(this.fd, b, done, b.length - done, this.flushed + done);
         }
-        this.offset += b.length;
+        this.flushed += b.length;
     }
+}
+
+/** Where one block of samples is: `offset` of its timestamps (or of first + spacing when `even`). */
+export interface PartBlock {
+    offset: number;
+    count: number;
+    even?: boolean;
 }
 
 export interface SeriesIndex {
     labels: Labels;
-    blocks: { offset: number; count: number }[];
+    blocks: PartBlock[];
     samples: number;
 }
 
@@ -140,30 +221,60 @@ export class PartReader {
                 fs.readSync(this.fd, json, 0, count, off);
                 this.series[id] = { labels: JSON.parse(json.toString("utf8")) as Labels, blocks: [], samples: 0 };
                 off += count;
-            } else if (kind === KIND_SAMPLES) {
+            } else if (kind === KIND_SAMPLES || kind === KIND_EVEN) {
                 const s = this.series[id];
                 if (s === undefined) {
                     throw new Error(`corrupt part file ${path}: samples for unknown series ${id}`);
                 }
-                s.blocks.push({ offset: off, count });
+                s.blocks.push(kind === KIND_EVEN ? { offset: off, count, even: true } : { offset: off, count });
                 s.samples += count;
-                off += count * 16;
+                off += kind === KIND_EVEN ? 16 + count * 8 : count * 16;
             } else {
                 throw new Error(`corrupt part file ${path}: record kind ${kind} at ${off - HEADER}`);
             }
         }
     }
 
-    /** Reads one block's timestamps and values. */
-    readBlock(b: { offset: number; count: number }): { ts: Float64Array; vs: Float64Array } {
-        const ts = new Float64Array(b.count);
-        const vs = new Float64Array(b.count);
-        fs.readSync(this.fd, new Uint8Array(ts.buffer), 0, b.count * 8, b.offset);
-        fs.readSync(this.fd, new Uint8Array(vs.buffer), 0, b.count * 8, b.offset + b.count * 8);
+    private scratchTs = new Float64Array(0);
+    private scratchVs = new Float64Array(0);
+
+    /**
+     * Reads one block's timestamps and values into this reader's scratch columns: the arrays are valid until the
+     * next readBlock (every writer consumes a block before reading the next), so reading allocates nothing.
+     */
+    readBlock(b: PartBlock): { ts: Float64Array; vs: Float64Array } {
+        if (this.scratchTs.length < b.count) {
+            this.scratchTs = new Float64Array(Math.max(b.count, 4096));
+            this.scratchVs = new Float64Array(Math.max(b.count, 4096));
+        }
+        const ts = this.scratchTs.subarray(0, b.count);
+        const vs = this.scratchVs.subarray(0, b.count);
+        if (b.even === true) {
+            const head = new Float64Array(2);
+            readFully(this.fd, new Uint8Array(head.buffer), b.offset);
+            for (let i = 0; i < b.count; i++) {
+                ts[i] = head[0] + i * head[1];
+            }
+            readFully(this.fd, new Uint8Array(vs.buffer, 0, b.count * 8), b.offset + 16);
+        } else {
+            readFully(this.fd, new Uint8Array(ts.buffer, 0, b.count * 8), b.offset);
+            readFully(this.fd, new Uint8Array(vs.buffer, 0, b.count * 8), b.offset + b.count * 8);
+        }
         return { ts, vs };
     }
 
     close(): void {
         fs.closeSync(this.fd);
+    }
+}
+
+function readFully(fd: number, into: Uint8Array, at: number): void {
+    let done = 0;
+    while (done < into.length) {
+        const n = fs.readSync(fd, into, done, into.length - done, at + done);
+        if (n === 0) {
+            throw new Error(`part file ended early at ${at + done}`);
+        }
+        done += n;
     }
 }

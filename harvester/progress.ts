@@ -12,6 +12,7 @@ export type HarvestEvent =
     | { type: "fallback"; index: number; query: string; reason: string }
     | { type: "query-done"; entry: QueryEntry }
     | { type: "writing"; format: string; output: string }
+    | { type: "note"; text: string }
     | { type: "done"; manifest: Manifest };
 
 export interface ProgressStream {
@@ -93,6 +94,9 @@ export class ProgressReporter {
             }
             case "writing":
                 this.line(`writing ${e.format} ${e.output}`);
+                break;
+            case "note":
+                this.line(`note   ${e.text}`);
                 break;
             case "done":
                 this.draw(true);

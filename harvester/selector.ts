@@ -1,8 +1,11 @@
 /**
- * Recognises plain PromQL series selectors (`name`, `name{l="v", l2=~"re"}`, `{__name__="x"}`) and extracts
- * their matchers. Anything else (functions, operators, offsets, ranges) is an expression: `parseSelector`
- * returns undefined for it. Raw mode needs selectors because it reads stored samples, not evaluations.
+ * Recognises plain PromQL series selectors (`name`, `name{l="v", l2=~"re"}`, `{__name__="x"}`, Prometheus 3's
+ * quoted names `{"a.b"="v"}`) and extracts their matchers, with the parser Prometheus's own UI uses
+ * (@prometheus-io/lezer-promql). Anything else (functions, operators, offsets, ranges, `@`) is an expression:
+ * `parseSelector` returns undefined for it. Raw mode needs selectors because it reads stored samples, not
+ * evaluations.
  */
+import type { SyntaxNode } from "@lezer/common";
 
 export type MatchOp = "=" | "!=" | "=~" | "!~";
 
@@ -13,161 +16,133 @@ export interface LabelMatcher {
 }
 
 export interface Selector {
-    /** The metric name written before the braces, if any. */
+    /** The metric name written before the braces (or as a quoted name inside them), if any. */
     metric?: string;
-    /** All matchers, including `__name__="metric"` when the name was written before the braces. */
+    /** All matchers, including `__name__="metric"` when the name was written on its own. */
     matchers: LabelMatcher[];
 }
 
-const NAME_START = /[a-zA-Z_:]/;
-const NAME_CHAR = /[a-zA-Z0-9_:]/;
-const LABEL_START = /[a-zA-Z_]/;
-const LABEL_CHAR = /[a-zA-Z0-9_]/;
+/**
+ * Words the Go parser reads as keywords where lezer's grammar still accepts them as a bare identifier (`sum` alone
+ * is a parse error in Prometheus, not the metric "sum").
+ */
 const KEYWORDS = new Set(["sum", "avg", "count", "min", "max", "stddev", "stdvar", "topk", "bottomk", "quantile",
-    "count_values", "group", "by", "without", "on", "ignoring", "group_left", "group_right", "bool", "and", "or",
-    "unless", "offset", "atan2", "inf", "nan"]);
-
-class Cursor {
-    i = 0;
-    constructor(readonly s: string) {}
-    ws(): void {
-        while (this.i < this.s.length && /\s/.test(this.s[this.i])) {
-            this.i++;
-        }
-    }
-    peek(): string {
-        return this.s[this.i] ?? "";
-    }
-    done(): boolean {
-        return this.i >= this.s.length;
-    }
-}
-
-function readIdent(c: Cursor, start: RegExp, rest: RegExp): string | undefined {
-    if (!start.test(c.peek())) {
-        return undefined;
-    }
-    const from = c.i;
-    c.i++;
-    while (!c.done() && rest.test(c.peek())) {
-        c.i++;
-    }
-    return c.s.slice(from, c.i);
-}
+    "count_values", "group", "limitk", "limit_ratio", "by", "without", "on", "ignoring", "group_left", "group_right",
+    "bool", "and", "or", "unless", "offset", "atan2", "inf", "nan"]);
 
 const SIMPLE_ESCAPES: Record<string, string> = {
     a: "\x07", b: "\b", f: "\f", n: "\n", r: "\r", t: "\t", v: "\v", "\\": "\\", "'": "'", "\"": "\"",
 };
 
-function readString(c: Cursor): string | undefined {
-    const q = c.peek();
-    if (q !== "\"" && q !== "'" && q !== "`") {
+/** The value of a PromQL string literal (Go escapes in "…" and '…', none in `…`); undefined if malformed. */
+export function unquote(literal: string): string | undefined {
+    const q = literal[0];
+    if (literal.length < 2 || literal[literal.length - 1] !== q) {
         return undefined;
     }
-    c.i++;
+    const body = literal.slice(1, -1);
+    if (q === "`") {
+        return body;
+    }
     let out = "";
-    while (!c.done()) {
-        const ch = c.s[c.i++];
-        if (ch === q) {
-            return out;
-        }
-        if (ch === "\\" && q !== "`") {
-            const e = c.s[c.i++];
-            if (e === undefined) {
-                return undefined;
-            }
-            if (e in SIMPLE_ESCAPES) {
-                out += SIMPLE_ESCAPES[e];
-            } else if (e === "x" || e === "u" || e === "U") {
-                const n = e === "x" ? 2 : e === "u" ? 4 : 8;
-                const hex = c.s.slice(c.i, c.i + n);
-                if (!/^[0-9a-fA-F]+$/.test(hex) || hex.length !== n) {
-                    return undefined;
-                }
-                c.i += n;
-                out += e === "x" ? String.fromCharCode(parseInt(hex, 16)) : String.fromCodePoint(parseInt(hex, 16));
-            } else if (/[0-7]/.test(e)) {
-                const oct = e + c.s.slice(c.i, c.i + 2);
-                if (!/^[0-7]{3}$/.test(oct)) {
-                    return undefined;
-                }
-                c.i += 2;
-                out += String.fromCharCode(parseInt(oct, 8));
-            } else {
-                return undefined;
-            }
-        } else {
+    for (let i = 0; i < body.length; i++) {
+        const ch = body[i];
+        if (ch !== "\\") {
             out += ch;
+            continue;
+        }
+        const e = body[++i];
+        if (e !== undefined && e in SIMPLE_ESCAPES) {
+            out += SIMPLE_ESCAPES[e];
+        } else if (e === "x" || e === "u" || e === "U") {
+            const n = e === "x" ? 2 : e === "u" ? 4 : 8;
+            const hex = body.slice(i + 1, i + 1 + n);
+            if (hex.length !== n || !/^[0-9a-fA-F]+$/.test(hex)) {
+                return undefined;
+            }
+            i += n;
+            out += e === "x" ? String.fromCharCode(parseInt(hex, 16)) : String.fromCodePoint(parseInt(hex, 16));
+        } else if (e !== undefined && /[0-7]/.test(e)) {
+            const oct = e + body.slice(i + 1, i + 3);
+            if (!/^[0-7]{3}$/.test(oct)) {
+                return undefined;
+            }
+            i += 2;
+            out += String.fromCharCode(parseInt(oct, 8));
+        } else {
+            return undefined;
         }
     }
-    return undefined;
+    return out;
 }
 
-function readOp(c: Cursor): MatchOp | undefined {
-    const two = c.s.slice(c.i, c.i + 2);
-    if (two === "!=" || two === "=~" || two === "!~") {
-        c.i += 2;
-        return two;
+type LezerParser = { parse(text: string): { topNode: SyntaxNode; iterate(spec: { enter: (n: { type: { isError: boolean } }) => void }): void } };
+let lezer: LezerParser | undefined;
+
+/** The PromQL parser, loaded on first use (the command's --help and --version do not need it). */
+function promql(): LezerParser {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    lezer ??= (require("@prometheus-io/lezer-promql") as { parser: LezerParser }).parser;
+    return lezer;
+}
+
+function children(n: SyntaxNode): SyntaxNode[] {
+    const out: SyntaxNode[] = [];
+    for (let c = n.firstChild; c !== null; c = c.nextSibling) {
+        out.push(c);
     }
-    if (c.peek() === "=") {
-        c.i++;
-        return "=";
-    }
-    return undefined;
+    return out;
 }
 
 /** Returns the selector when `query` is a plain series selector, otherwise undefined. */
 export function parseSelector(query: string): Selector | undefined {
-    const c = new Cursor(query);
-    c.ws();
-    const metric = readIdent(c, NAME_START, NAME_CHAR);
-    if (metric !== undefined && KEYWORDS.has(metric.toLowerCase())) {
+    const tree = promql().parse(query);
+    let broken = false;
+    tree.iterate({ enter: (n) => { broken ||= n.type.isError; } });
+    const top = children(tree.topNode);
+    if (broken || top.length !== 1 || top[0].name !== "VectorSelector") {
         return undefined;
     }
+    const text = (n: SyntaxNode | undefined): string => (n === undefined ? "" : query.slice(n.from, n.to));
+    let metric: string | undefined;
     const matchers: LabelMatcher[] = [];
-    if (metric !== undefined) {
-        matchers.push({ name: "__name__", op: "=", value: metric });
-    }
-    c.ws();
-    if (c.peek() === "{") {
-        c.i++;
-        for (;;) {
-            c.ws();
-            if (c.peek() === "}") {
-                c.i++;
-                break;
-            }
-            const name = readIdent(c, LABEL_START, LABEL_CHAR);
-            if (name === undefined) {
+    for (const c of children(top[0])) {
+        if (c.name === "Identifier") {
+            metric = text(c);
+            if (KEYWORDS.has(metric.toLowerCase())) {
                 return undefined;
             }
-            c.ws();
-            const op = readOp(c);
-            if (op === undefined) {
-                return undefined;
+            matchers.push({ name: "__name__", op: "=", value: metric });
+            continue;
+        }
+        if (c.name !== "LabelMatchers") {
+            return undefined;
+        }
+        for (const m of children(c)) {
+            const parts = children(m);
+            if (m.name === "QuotedLabelName") {
+                // {"utf8.metric"}: a quoted metric name.
+                const name = unquote(text(parts[0]));
+                if (name === undefined) {
+                    return undefined;
+                }
+                metric = name;
+                matchers.push({ name: "__name__", op: "=", value: name });
+                continue;
             }
-            c.ws();
-            const value = readString(c);
-            if (value === undefined) {
+            const nameNode = parts.find((p) => p.name === "LabelName" || p.name === "QuotedLabelName");
+            const op = text(parts.find((p) => p.name === "MatchOp")) as MatchOp;
+            const valueNode = parts.find((p) => p.name === "StringLiteral");
+            const name = nameNode?.name === "QuotedLabelName" ? unquote(text(nameNode.firstChild ?? undefined)) : text(nameNode);
+            const value = unquote(text(valueNode));
+            if ((m.name !== "UnquotedLabelMatcher" && m.name !== "QuotedLabelMatcher") || name === undefined || name === ""
+                || value === undefined || !["=", "!=", "=~", "!~"].includes(op)) {
                 return undefined;
             }
             matchers.push({ name, op, value });
-            c.ws();
-            if (c.peek() === ",") {
-                c.i++;
-                continue;
-            }
-            if (c.peek() === "}") {
-                c.i++;
-                break;
-            }
-            return undefined;
         }
-    } else if (metric === undefined) {
-        return undefined;
     }
-    c.ws();
-    if (!c.done() || matchers.length === 0) {
+    if (matchers.length === 0) {
         return undefined;
     }
     return { metric, matchers };

@@ -8,6 +8,7 @@ import * as path from "node:path";
 import * as yaml from "js-yaml";
 import type { Endpoint } from "./http";
 import { parseKubeconfig, serviceProxyEndpoint } from "./kube";
+import { REPO_ROOT } from "./root";
 
 export interface ExperimentOutput {
     window: { start: string; end: string };
@@ -26,13 +27,34 @@ export interface StackOutputs {
 /** Reads a stack's outputs (name → value). */
 export type StackOutputsReader = (stackName: string, workDir: string) => Promise<Record<string, unknown>>;
 
-/** The project root, where Pulumi.yaml lives. */
-export const REPO_ROOT = path.resolve(__dirname, "..");
+export { REPO_ROOT };
 
-/** The real reader: Pulumi's automation API on the local workspace. */
+/**
+ * The real reader: Pulumi's automation API on the local workspace, with the CLI and backend the main-job commands
+ * use (cli/): the \`pulumi\` on PATH, else the pinned CLI where \`npm run up\` installs it, and the same backend
+ * choice. A harvest never installs the CLI itself: without one there is no stack of this machine to read.
+ */
 export const pulumiStackOutputs: StackOutputsReader = async (stackName, workDir) => {
-    const { LocalWorkspace } = await import("@pulumi/pulumi/automation");
-    const stack = await LocalWorkspace.selectStack({ stackName, workDir });
+    // require, not import(): the bundle is CommonJS and the SDK's automation folder is not an ES module entry.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { LocalWorkspace, PulumiCommand } = require("@pulumi/pulumi/automation") as typeof import("@pulumi/pulumi/automation");
+    const { pinnedInstallRoot } = await import("../cli/pulumi-cli");
+    const { chooseBackend } = await import("../cli/backend");
+    const { pulumiCliVersion } = await import("../components/versions");
+    let pulumiCommand;
+    try {
+        pulumiCommand = await PulumiCommand.get();
+    } catch {
+        const root = pinnedInstallRoot();
+        try {
+            pulumiCommand = await PulumiCommand.get({ root });
+        } catch {
+            throw new Error(`the Pulumi CLI is not on PATH and not installed in ${root} (where npm run up installs Pulumi ${pulumiCliVersion}); `
+                + `run npm run up once, or install Pulumi ${pulumiCliVersion} (https://www.pulumi.com/docs/install/) and put it on PATH`);
+        }
+    }
+    const backend = chooseBackend();
+    const stack = await LocalWorkspace.selectStack({ stackName, workDir }, { pulumiCommand, envVars: backend.env });
     const out = await stack.outputs();
     return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v.value]));
 };

@@ -3,62 +3,27 @@
  *
  * Times: RFC 3339 (`2024-01-01T00:00:00Z`, `…+02:00`, fractional seconds), unix seconds (`1704067200`,
  * `1704067200.5`), `now`, or relative to now (`now-2h`, `-2h`, `now+30m`).
- * Durations: Prometheus style (`30s`, `1m30s`, `1h`, `500ms`, `2d`, `1w`, `1y`) or plain seconds (`30`, `0.5`).
+ * Durations: the project's one grammar (model/formats/duration.ts), in the HTTP API's "duration or seconds" form.
  * Everything is returned as integer milliseconds since the epoch (times) or milliseconds (durations).
  */
+import { durationHint, formatDuration, parseDurationOrSeconds } from "../model/formats/duration";
 
-const UNIT_MS: Record<string, number> = {
-    y: 365 * 24 * 3600 * 1000,
-    w: 7 * 24 * 3600 * 1000,
-    d: 24 * 3600 * 1000,
-    h: 3600 * 1000,
-    m: 60 * 1000,
-    s: 1000,
-    ms: 1,
-};
-
-const DURATION_RE = /^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$/;
-const SECONDS_RE = /^\d+(?:\.\d+)?$/;
 const RFC3339_RE = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 const UNIX_RE = /^-?\d+(?:\.\d+)?$/;
 const RELATIVE_RE = /^(?:now)?([+-])(.+)$/;
 
-/** Parses a duration into milliseconds; throws an Error describing the accepted forms. */
-export function parseDuration(text: string): number {
-    const t = text.trim();
-    if (SECONDS_RE.test(t)) {
-        return Math.round(Number(t) * 1000);
-    }
-    const m = DURATION_RE.exec(t);
-    if (t === "" || m === null || m.slice(1).every((g) => g === undefined)) {
-        throw new Error(`invalid duration "${text}" (use e.g. 30s, 1m30s, 2h, 500ms, or seconds like 15)`);
-    }
-    const units = ["y", "w", "d", "h", "m", "s", "ms"];
-    let ms = 0;
-    units.forEach((u, i) => {
-        const g = m[i + 1];
-        if (g !== undefined) {
-            ms += Number(g) * UNIT_MS[u];
-        }
-    });
-    return ms;
-}
+export { formatDuration };
 
-/** Formats milliseconds as a compact Prometheus duration (`1h30m`, `2s`, `250ms`). */
-export function formatDuration(ms: number): string {
-    if (ms === 0) {
-        return "0s";
+/**
+ * A duration as the Prometheus HTTP API takes a step or timeout (the project's one grammar,
+ * model/formats/duration.ts: a Prometheus duration or plain seconds) in milliseconds; throws naming the forms.
+ */
+export function parseDuration(text: string): number {
+    const ms = parseDurationOrSeconds(text.trim());
+    if (ms === undefined) {
+        throw new Error(`invalid duration "${text}" (use ${durationHint}, or seconds like 15)`);
     }
-    let rest = ms;
-    let out = "";
-    for (const u of ["d", "h", "m", "s", "ms"]) {
-        const n = Math.floor(rest / UNIT_MS[u]);
-        if (n > 0) {
-            out += `${n}${u}`;
-            rest -= n * UNIT_MS[u];
-        }
-    }
-    return out;
+    return ms;
 }
 
 /** Parses a point in time into epoch milliseconds. `nowMs` anchors `now` and relative forms. */

@@ -15,7 +15,8 @@ export interface Problem {
 }
 
 /** One Ajv for the project: settings, policy configuration and Kubernetes object schemas. */
-export const ajv = new Ajv({ allErrors: true, useDefaults: true, verbose: true, strict: true, allowUnionTypes: true });
+// strictTypes off: Kubernetes schemas put `pattern` beside an int-or-string `anyOf`, which Ajv's type strictness refuses.
+export const ajv = new Ajv({ allErrors: true, useDefaults: true, verbose: true, strict: true, strictTypes: false, allowUnionTypes: true });
 ajv.addKeyword({ keyword: "hint", schemaType: "string" });
 ajv.addKeyword({ keyword: "secret", schemaType: "boolean" });
 ajv.addFormat("duration", { type: "string", validate: (s: string) => parseDuration(s) !== undefined });

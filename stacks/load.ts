@@ -1,5 +1,6 @@
 import { RunError } from "@pulumi/pulumi";
 import { checkValue, type Problem } from "../model/check";
+import { loadManifests, type ManifestObject } from "../workflows/manifests/load";
 import { presets } from "./presets";
 import { ruleProblems } from "./rules";
 import { presetNames, type PresetName, type Settings, SettingsSchema } from "./schema";
@@ -70,6 +71,15 @@ export function mergeLayers(base: unknown, over: unknown): unknown {
  * lets it refuse SSH keys stored in plain text; the composition root always passes it.
  */
 export function resolveSettings(raw: Record<string, unknown>, opts: { secretKeys?: ReadonlySet<string> } = {}): Settings {
+    const { settings, problems } = checkSettings(raw, opts);
+    if (problems.length > 0) {
+        throw new SettingsError(problems);
+    }
+    return settings;
+}
+
+/** The settings (only safe to use when there are no problems) and every problem found, without throwing. */
+export function checkSettings(raw: Record<string, unknown>, opts: { secretKeys?: ReadonlySet<string> } = {}): { settings: Settings; problems: Problem[] } {
     const presetName: PresetName = presetNames.includes(raw.preset as PresetName) ? raw.preset as PresetName : "dev";
     const preset = presets[presetName];
     const stackLayer = { ...raw };
@@ -83,10 +93,34 @@ export function resolveSettings(raw: Record<string, unknown>, opts: { secretKeys
     if (opts.secretKeys) {
         problems.push(...plainTextSecrets(raw, opts.secretKeys));
     }
+    return { settings: value, problems };
+}
+
+/** A stack as the program builds it: its settings and the objects of its own manifests, all checked together. */
+export interface ResolvedStack {
+    settings: Settings;
+    manifests: ManifestObject[];
+}
+
+/**
+ * Settings plus everything they name that is read before any resource: the stack's own manifests (files, pinned
+ * URLs, checked against Numaflow's CRDs from the chart). One SettingsError lists every problem of both.
+ */
+export function resolveStack(raw: Record<string, unknown>, opts: { secretKeys?: ReadonlySet<string>; projectDir: string }): ResolvedStack {
+    const { settings, problems } = checkSettings(raw, opts);
+    const manifestsUsable = !problems.some((p) => p.key.startsWith(`${ROOT}workflows.manifests`) || p.key.startsWith(`${ROOT}charts`));
+    let manifests: ManifestObject[] = [];
+    if (manifestsUsable && Array.isArray(settings.workflows?.manifests)) {
+        const loaded = loadManifests(settings.workflows.manifests, {
+            projectDir: opts.projectDir, namespace: settings.workflows.aps.namespace, chartSource: settings.charts.source,
+        }, ROOT);
+        manifests = loaded.objects;
+        problems.push(...loaded.problems);
+    }
     if (problems.length > 0) {
         throw new SettingsError(problems);
     }
-    return value;
+    return { settings, manifests };
 }
 
 /** SSH keys must come from secret config: in plain text they would sit in Pulumi.<stack>.yaml, often in git. */

@@ -217,7 +217,9 @@ export function harvestHook(name: string, inputs: HarvestHookInputs): pulumi.Res
             inputs.tenant === undefined ? Promise.resolve(undefined) : resolve(inputs.tenant),
         ]);
         const result = await harvestExperiment({ ...inputs, kubeconfig, metricsQueryUrl, tenant }, (args.newOutputs ?? {}) as JobState);
+        const empty = result.manifest.queries.filter((q) => q.status === "ok" && q.series === 0).map((q) => q.query);
         pulumi.log.info(`experiment ${inputs.experiment} run ${inputs.run}: ${result.manifest.totals.samples} samples from ` +
-            `${result.manifest.totals.ok} queries (${result.window.start} → ${result.window.end}) written to ${result.resultsPath}`);
+            `${result.manifest.totals.ok} queries (${result.window.start} → ${result.window.end}) written to ${result.resultsPath}` +
+            (empty.length > 0 ? `; ${empty.length} matched no series: ${empty.slice(0, 10).join(", ")}${empty.length > 10 ? ", …" : ""}` : ""));
     });
 }

@@ -6,6 +6,7 @@ import { apsImages } from "../components/versions";
 import type { Problem } from "../model/check";
 import { isPinnedImage } from "../model/formats/names";
 import { Cpu, DnsLabel, Duration, Enum, ImageReference, Integer, Memory, type Static, Type } from "../model/schema";
+import { ManifestsSchema, manifestSettingsProblems } from "./manifests/settings";
 
 const channel = (description: string, value?: string) => Type.String({
     description, ...(value === undefined ? {} : { default: value }),
@@ -63,6 +64,7 @@ export const ApsSettingsSchema = Type.Object({
 
 export const WorkflowsSettingsSchema = Type.Object({
     aps: ApsSettingsSchema,
+    manifests: ManifestsSchema,
 }, { additionalProperties: false, default: {}, description: "The scientific workflows run on the platform." });
 
 export const ExperimentSettingsSchema = Type.Object({
@@ -153,6 +155,7 @@ export function workflowSettingsProblems(s: WorkflowSettingsView, root: string):
             add(`${key}.workflow`, `${JSON.stringify(e.workflow)} is not the deployed workflow (workflows.aps.deploy is ${JSON.stringify(aps.deploy)}); set one of them so they match`);
         }
     });
+    problems.push(...manifestSettingsProblems(s.workflows.manifests, root));
     if (s.experiments.length > 0 && s.harvest.enabled && s.harvest.mode === "range" && s.harvest.step === undefined) {
         add("harvest.step", `is required when harvest.mode is "range"; set a duration such as 2s`);
     }

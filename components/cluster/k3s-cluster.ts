@@ -108,6 +108,10 @@ export class K3sCluster extends pulumi.ComponentResource {
                     tokenFile: k3sPaths.token,
                     firewall: rules,
                     local: h.local,
+                    steps: {
+                        install: `${name}-${stepId.install(h.name)}`,
+                        kubeconfig: h === first ? `${name}-${stepId.kubeconfig(h.name)}` : undefined,
+                    },
                 }, { parent: this });
                 nodeComponents.set(h.name, node);
             }

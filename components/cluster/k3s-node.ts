@@ -31,6 +31,11 @@ export interface K3sNodeFacts {
     firewall: { trustedSources: string[]; openPorts: string[] };
     /** Local commands on this machine, or SSH. */
     local: boolean;
+    /**
+     * Names of the child steps the policy pack checks: the install (which gets the token on stdin) and, on the first
+     * server, the command whose stdout is the admin kubeconfig.
+     */
+    steps: { install: string; kubeconfig?: string };
 }
 
 export class K3sNode extends pulumi.ComponentResource {
@@ -39,6 +44,7 @@ export class K3sNode extends pulumi.ComponentResource {
     constructor(name: string, facts: K3sNodeFacts, opts?: pulumi.ComponentResourceOptions) {
         super(K3S_NODE_TYPE, name, facts, opts);
         this.node = facts.node;
-        this.registerOutputs({});
+        // The outputs repeat the facts: resource policies see a component's inputs, stack policies its outputs.
+        this.registerOutputs({ ...facts });
     }
 }

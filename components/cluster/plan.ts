@@ -9,8 +9,9 @@
  *   every other:    first install ── remove-node ── install ── drain ◀─┘
  *   provider:       kubeconfig + every install, drain and dirs step
  *
- * Every joining node (agents and further servers) waits for the first server's install (which ends when its API
- * is ready) and the token, never for another joining node, so they all join in parallel. `remove-node` and
+ * Every joining node waits for the first server's install (which ends when its API is ready) and the token. Agents
+ * join in parallel; further servers join one at a time, each after the previous one: each adds a member to
+ * embedded etcd, and two members added at once can leave the cluster without quorum while both are learners. `remove-node` and
  * `drain` run on the first server and only act on delete: Pulumi deletes dependents first, so a leaving node is
  * drained (drain), uninstalled (install's delete) and then removed from the API (remove-node), in that order.
  */
@@ -130,16 +131,21 @@ export function planCluster(hosts: PlannerHost[], options: PlanOptions): Cluster
     installs.push(stepId.install(first.name));
     steps.push({ id: stepId.kubeconfig(first.name), kind: "kubeconfig", host: first.name, runsOn: first.name, dependsOn: [stepId.install(first.name)] });
 
+    let previousServer: string | undefined;
     for (const h of hosts) {
         if (h === first) {
             continue;
         }
         const before = hostSteps(h);
         steps.push({ id: stepId.removeNode(h.name), kind: "remove-node", host: h.name, runsOn: first.name, dependsOn: [stepId.install(first.name)] });
+        const afterServer = h.role === "server" && previousServer !== undefined ? [stepId.install(previousServer)] : [];
         steps.push({
             id: stepId.install(h.name), kind: "install", host: h.name, runsOn: h.name,
-            dependsOn: [...before, stepId.install(first.name), stepId.removeNode(h.name)],
+            dependsOn: [...before, stepId.install(first.name), stepId.removeNode(h.name), ...afterServer],
         });
+        if (h.role === "server") {
+            previousServer = h.name;
+        }
         steps.push({ id: stepId.drain(h.name), kind: "drain", host: h.name, runsOn: first.name, dependsOn: [stepId.install(h.name)] });
         installs.push(stepId.install(h.name));
         drains.push(stepId.drain(h.name));

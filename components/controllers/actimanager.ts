@@ -56,9 +56,13 @@ export const actimanagerRbac = {
         rule([ACTIMANAGER_GROUP], ["nodecputopologies", "podcpubindings"], WRITE),
         rule([ACTIMANAGER_GROUP], ["nodecputopologies/status", "podcpubindings/status"], ["get", "update", "patch"]),
         rule([ACTIMANAGER_GROUP], ["nodecputopologies/finalizers", "podcpubindings/finalizers"], ["update"]),
-        // the pod controller adds and removes its finalizer on CPU-bound pods
-        rule([""], ["pods"], ["get", "list", "watch", "update", "patch"]),
+        // the pod controller's markers (internal/app/controller/pod): pods, their status and finalizers
+        rule([""], ["pods"], WRITE),
+        rule([""], ["pods/status"], ["get", "update", "patch"]),
         rule([""], ["pods/finalizers"], ["update"]),
+        // the topology controller runs an lscpu Job per node and reads its pod's log (config/rbac/role.yaml)
+        rule(["batch"], ["jobs"], ["get", "list", "watch", "create", "delete"]),
+        rule([""], ["pods/log"], READ),
         rule([""], ["nodes"], READ),
         rule([""], ["events"], ["create", "patch"]),
     ],
@@ -118,7 +122,8 @@ function workload(kind: "Deployment" | "DaemonSet", name: string, namespace: str
 export function managerDeployment(image: string): Obj {
     return workload("Deployment", "actimanager-controller-manager", ACTIMANAGER_NAMESPACE, "controller-manager", {
         serviceAccountName: "actimanager-controller-manager",
-        securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
+        // Upstream's single image runs as root (its manager sets runAsNonRoot: false); true would keep it from starting.
+        securityContext: { runAsNonRoot: false, seccompProfile: { type: "RuntimeDefault" } },
         terminationGracePeriodSeconds: 10,
         containers: [{
             name: "manager",

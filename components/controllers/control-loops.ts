@@ -8,13 +8,17 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { controlLoopImage } from "../versions";
 import type { LoopConfig } from "../../controllers/runtime/config";
-import type { ApsBaseline, ApsPtychoNN } from "../../workflows/aps";
 import { bundleLoop } from "./control-loops-bundle";
 import { type EnabledLoop, type LoopEnvironment, enabledLoops, plannedLoops } from "./control-loops-config";
 import {
     BUNDLE_FILE, CONFIG_FILE, loopChecksum, loopConfigJson, loopDeployment, loopLabels, loopObjectName, loopRbacRules, loopsPodMonitor,
 } from "./control-loops-objects";
 import type { ControlLoopsSettings } from "./loops-settings";
+
+/** The deployed APS workflow as the loops see it (ApsPtychoNN or ApsBaseline from the workflows layer). */
+export type ControlledWorkflow =
+    | (pulumi.Resource & { readonly workflow: "pipeline"; readonly pipelineName: pulumi.Output<string> })
+    | (pulumi.Resource & { readonly workflow: "baseline"; readonly consumer: { readonly metadata: pulumi.Output<{ name?: string }> } });
 
 export interface ControlLoopsArgs {
     /** The loops' resolved settings (charon:controllers.pdReplicas, .inplaceResize, .custom). */
@@ -26,7 +30,7 @@ export interface ControlLoopsArgs {
     /** Mimir tenant (MonitoringStack.tenant), sent as X-Scope-OrgID. */
     metricsTenant: pulumi.Input<string>;
     /** The deployed APS workflow: pd-replicas scales the baseline's consumer, inplace-resize resizes the pipeline's pods. Defaults to none. */
-    workflow?: ApsPtychoNN | ApsBaseline;
+    workflow?: ControlledWorkflow;
     /** The prometheus-operator CRDs (MonitoringStack.crds); the PodMonitor is created after them. Defaults to no dependency. */
     monitoringCrds?: pulumi.Resource;
     /** Scrape interval of the loops' metrics (charon:monitoring.rapidScrapeInterval). Defaults to "2s". */

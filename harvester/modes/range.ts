@@ -4,10 +4,10 @@
  * too large or that the server refuses for loading too many samples is retried as two halves.
  */
 import { BodyTooLargeError } from "../http";
-import { scanResponse } from "../json-scan";
+import type { ScanResult } from "../json-scan";
 import { MAX_POINTS_PER_SERIES, nextRangeRequest, pointsPerRequest } from "../planner";
 import { promSeconds } from "../time";
-import { type QueryRun, isTooManySamples } from "./context";
+import { type QueryRun, fetchScanned, isTooManySamples } from "./context";
 
 /** Series count assumed before the first response tells the real one. */
 export const INITIAL_SERIES_GUESS = 400;
@@ -24,11 +24,14 @@ export async function runRange(run: QueryRun, stepMs: number): Promise<void> {
         if (r === undefined) {
             return;
         }
-        let body: Buffer;
+        let res: ScanResult;
+        const before = run.part.samples;
         try {
-            body = (await run.client.postForm("api/v1/query_range", {
+            res = await fetchScanned(run, "api/v1/query_range", {
                 query: run.query, start: promSeconds(r.start), end: promSeconds(r.end), step: promSeconds(stepMs),
-            }, run.stats, run.onRetry)).body;
+            }, (key, labels, ts, vs, count) => {
+                run.part.append(run.part.seriesId(key, labels), ts, vs, count);
+            });
         } catch (err) {
             if ((err instanceof BodyTooLargeError || isTooManySamples(err)) && r.points > 1) {
                 maxPoints = Math.max(1, Math.floor(r.points / 2));
@@ -36,25 +39,8 @@ export async function runRange(run: QueryRun, stepMs: number): Promise<void> {
             }
             throw err;
         }
-        const res = scanResponse(body);
-        if (res.status !== "success") {
-            throw new Error(`${res.errorType ?? "error"}: ${res.error ?? "query failed"}`);
-        }
-        for (const w of res.warnings) {
-            if (!run.warnings.includes(w)) {
-                run.warnings.push(w);
-            }
-        }
-        if (res.histogramSeries > 0) {
-            run.warnings.push(`${res.histogramSeries} series carried native histograms, which are not exported`);
-        }
-        let n = 0;
-        for (const s of res.series) {
-            const id = run.part.seriesId(s.key, () => s.labels);
-            run.part.append(id, s.timestamps, s.values, s.timestamps.length);
-            n += s.timestamps.length;
-        }
-        seriesSeen = Math.max(seriesSeen, res.series.length);
+        seriesSeen = Math.max(seriesSeen, res.seriesCount);
+        const n = run.part.samples - before;
         run.onSamples(n);
         from += r.points;
     }

@@ -5,12 +5,11 @@
  * so boundary samples appear exactly once whatever the server's range-selector closedness (2.x vs 3.x).
  */
 import { BodyTooLargeError } from "../http";
-import { scanResponse } from "../json-scan";
 import { nextRawSlice, planRawSlices } from "../planner";
 import { RemoteReadUnavailable, remoteRead } from "../remote-read/client";
 import type { Selector } from "../selector";
 import { promSeconds } from "../time";
-import { type QueryRun, isTooManySamples } from "./context";
+import { type QueryRun, fetchScanned, isTooManySamples } from "./context";
 
 /** Remote read slice length: long enough to amortise requests, short enough for Mimir's per-query limits. */
 export const REMOTE_READ_SLICE_MS = 12 * 3600 * 1000;
@@ -51,11 +50,23 @@ export async function runRawInstant(run: QueryRun, selectorText: string): Promis
             return;
         }
         const span = slice.upper - slice.lowerExclusive;
-        let body: Buffer;
+        const before = run.part.samples;
         try {
-            body = (await run.client.postForm("api/v1/query", {
-                query: `${selectorText.trim()}[${span}ms]`, time: promSeconds(slice.upper),
-            }, run.stats, run.onRetry)).body;
+            await fetchScanned(run, "api/v1/query", { query: `${selectorText.trim()}[${span}ms]`, time: promSeconds(slice.upper) },
+                (key, labels, ts, vs, count) => {
+                    // Keep lowerExclusive < t ≤ upper (2.x range selectors also return t = lowerExclusive).
+                    let a = 0;
+                    while (a < count && ts[a] <= slice.lowerExclusive) {
+                        a++;
+                    }
+                    let b = count;
+                    while (b > a && ts[b - 1] > slice.upper) {
+                        b--;
+                    }
+                    if (b > a) {
+                        run.part.append(run.part.seriesId(key, labels), ts.subarray(a), vs.subarray(a), b - a);
+                    }
+                });
         } catch (err) {
             if ((err instanceof BodyTooLargeError || isTooManySamples(err)) && span > INSTANT_MIN_SLICE_MS) {
                 sliceMs = Math.max(INSTANT_MIN_SLICE_MS, Math.floor(span / 2));
@@ -63,27 +74,7 @@ export async function runRawInstant(run: QueryRun, selectorText: string): Promis
             }
             throw err;
         }
-        const res = scanResponse(body);
-        if (res.status !== "success") {
-            throw new Error(`${res.errorType ?? "error"}: ${res.error ?? "query failed"}`);
-        }
-        let n = 0;
-        for (const s of res.series) {
-            // Keep lowerExclusive < t ≤ upper (2.x range selectors also return t = lowerExclusive).
-            let a = 0;
-            while (a < s.timestamps.length && s.timestamps[a] <= slice.lowerExclusive) {
-                a++;
-            }
-            let b = s.timestamps.length;
-            while (b > a && s.timestamps[b - 1] > slice.upper) {
-                b--;
-            }
-            if (b > a) {
-                const id = run.part.seriesId(s.key, () => s.labels);
-                run.part.append(id, s.timestamps.subarray(a), s.values.subarray(a), b - a);
-                n += b - a;
-            }
-        }
+        const n = run.part.samples - before;
         run.onSamples(n);
         const density = n / span;
         const want = density > 0 ? run.sampleBudget / density : INSTANT_MAX_SLICE_MS;

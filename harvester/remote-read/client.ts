@@ -5,7 +5,7 @@
  * older SAMPLES response type are handled too. Endpoints without remote read raise RemoteReadUnavailable.
  */
 import * as snappy from "snappyjs";
-import { HttpClient, HttpError, type RequestStats } from "../http";
+import { ConnectionError, HttpClient, HttpError, type RequestStats } from "../http";
 import type { LabelMatcher } from "../selector";
 import { crc32c } from "./crc32c";
 import {
@@ -75,6 +75,21 @@ export function parseFrames(buf: Buffer, onFrame: (payload: Uint8Array) => void)
     }
 }
 
+/** The response's chunks; a connection cut mid-body becomes a (retryable) ConnectionError. */
+async function* interrupted(res: AsyncIterable<unknown>): AsyncGenerator<Buffer> {
+    try {
+        for await (const c of res) {
+            yield c as Buffer;
+        }
+    } catch (err) {
+        if (err instanceof ConnectionError) {
+            throw err;
+        }
+        const e = err as NodeJS.ErrnoException;
+        throw new ConnectionError(`remote read response interrupted: ${e.message}`, e.code ?? "ECONNRESET");
+    }
+}
+
 /** Reads one slice by streamed remote read. Connection and server errors propagate (the caller retries). */
 export async function remoteRead(client: HttpClient, slice: RemoteReadSlice, sink: SeriesSink,
     stats: RequestStats): Promise<RemoteReadResult> {
@@ -123,7 +138,7 @@ export async function remoteRead(client: HttpClient, slice: RemoteReadSlice, sin
             let chunks: Buffer[] = [];
             let have = 0;
             let need = 1;
-            for await (const c of res) {
+            for await (const c of interrupted(res)) {
                 const chunk = c as Buffer;
                 stats.bytes += chunk.length;
                 chunks.push(chunk);
@@ -139,11 +154,11 @@ export async function remoteRead(client: HttpClient, slice: RemoteReadSlice, sin
                 need = r.need;
             }
             if (have > 0) {
-                throw new Error(`remote read stream ended inside a frame (${have} bytes left)`);
+                throw new ConnectionError(`remote read stream ended inside a frame (${have} bytes left)`, "ETRUNCATED");
             }
         } else if (ctype.startsWith("application/x-protobuf")) {
             const parts: Buffer[] = [];
-            for await (const c of res) {
+            for await (const c of interrupted(res)) {
                 parts.push(c as Buffer);
                 stats.bytes += (c as Buffer).length;
             }

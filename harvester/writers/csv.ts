@@ -30,10 +30,11 @@ export class TimestampFormatter {
     }
 }
 
-const BUF_BYTES = 1 << 20;
+/** Size of the pieces CSV is rendered and written in. */
+export const CSV_CHUNK_BYTES = 1 << 20;
 
 /** Writes ASCII `s` into buf at pos (numbers, timestamps: always ASCII). */
-function ascii(buf: Buffer, pos: number, s: string): number {
+function ascii(buf: Uint8Array, pos: number, s: string): number {
     for (let i = 0; i < s.length; i++) {
         buf[pos + i] = s.charCodeAt(i);
     }
@@ -41,7 +42,7 @@ function ascii(buf: Buffer, pos: number, s: string): number {
 }
 
 /** Writes the decimal digits of a non-negative integer < 2^53 (int32 arithmetic below 2^31: no float divisions). */
-function digits(buf: Buffer, pos: number, x: number): number {
+function digits(buf: Uint8Array, pos: number, x: number): number {
     if (x < 10) {
         buf[pos] = 48 + x;
         return pos + 1;
@@ -74,7 +75,7 @@ function digits(buf: Buffer, pos: number, x: number): number {
  * Writes a sample value exactly as formatValue would. Fast path: values with at most 3 decimals below 1e12
  * (their ≤3-decimal form is the unique, hence shortest, round-trip representation, as String() prints it).
  */
-export function writeValue(buf: Buffer, pos: number, v: number): number {
+export function writeValue(buf: Uint8Array, pos: number, v: number): number {
     const a = v < 0 ? -v : v;
     if (a < 1e12 && a >= 1e-3) {
         const x = Math.round(a * 1000);
@@ -116,27 +117,31 @@ export function writeValue(buf: Buffer, pos: number, v: number): number {
  * the current minute (2024-01-01T00:00:), rebuilt only when the minute changes; per row only the seconds, the
  * milliseconds and the value are formatted, and the head and the label suffix are two native copies.
  */
-function renderRows(buf: Buffer, pos: number, limit: number, ts: Float64Array, vs: Float64Array, from: number,
+function renderRows(buf: Uint8Array, pos: number, limit: number, ts: Float64Array, vs: Float64Array, from: number,
     state: RowState, head: Buffer, suffix: Buffer): number {
     const n = ts.length;
     const headLen = head.length;
     const sufLen = suffix.length;
     const minuteAt = headLen - 17;
+    const room = limit - headLen - sufLen - 64;
     let minute = state.minute;
+    let minuteStart = minute * 60000;
+    let minuteEnd = minuteStart + 60000;
     let i = from;
     for (; i < n; i++) {
-        if (pos + headLen + sufLen + 64 > limit) {
+        if (pos > room) {
             break;
         }
         const t = ts[i];
-        const m = Math.floor(t / 60000);
-        if (m !== minute) {
-            minute = m;
-            head.write(new Date(m * 60000).toISOString().slice(0, 17), minuteAt, "latin1");
+        if (!(t >= minuteStart && t < minuteEnd)) {
+            minute = Math.floor(t / 60000);
+            minuteStart = minute * 60000;
+            minuteEnd = minuteStart + 60000;
+            head.write(new Date(minuteStart).toISOString().slice(0, 17), minuteAt, "latin1");
         }
         buf.set(head, pos);
         pos += headLen;
-        const r = t - m * 60000;
+        const r = t - minuteStart;
         const sec = Math.floor(r / 1000);
         const f = Math.round(r - sec * 1000) | 0;
         const s10 = ((sec | 0) / 10) | 0;
@@ -150,7 +155,9 @@ function renderRows(buf: Buffer, pos: number, limit: number, ts: Float64Array, v
         buf[pos + 5] = 48 + (f - f10 * 10);
         buf[pos + 6] = 90;
         buf[pos + 7] = 0x2c;
-        pos = writeValue(buf, pos + 8, vs[i]);
+        const v = vs[i];
+        // Integers (counters) straight to digits; everything else through writeValue.
+        pos = v >= 1 && v <= 0x7fffffff && (v | 0) === v ? digits(buf, pos + 8, v) : writeValue(buf, pos + 8, v);
         buf.set(suffix, pos);
         pos += sufLen;
     }
@@ -164,72 +171,22 @@ interface RowState {
     pos: number;
 }
 
-/** Sequential writer of whole buffers: a write is in flight on the thread pool while the next buffer is filled. */
-class BufferedFile {
-    private offset = 0;
-    private inFlight: Promise<void> = Promise.resolve();
-    private spare: Buffer[] = [];
-    constructor(private readonly fd: number, readonly size: number) {}
-
-    /** A buffer to fill (a recycled one when available). */
-    take(min: number): Buffer {
-        const b = this.spare.pop();
-        return b !== undefined && b.length >= min ? b : Buffer.allocUnsafe(Math.max(this.size, min));
-    }
-
-    /** Queues buf[0..len) for writing; resolves once at most one write is still in flight. */
-    async push(buf: Buffer, len: number): Promise<void> {
-        const previous = this.inFlight;
-        const at = this.offset;
-        this.offset += len;
-        this.inFlight = previous.then(() => writeAll(this.fd, buf, len, at)).then(() => {
-            this.spare.push(buf);
-        });
-        await previous;
-    }
-
-    drain(): Promise<void> {
-        return this.inFlight;
-    }
-}
-
-function writeAll(fd: number, buf: Buffer, len: number, at: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-        const step = (done: number): void => {
-            if (done >= len) {
-                resolve();
-                return;
-            }
-            fs.write(fd, buf, done, len - done, at + done, (err, n) => (err ? reject(err) : step(done + n)));
-        };
-        step(0);
-    });
-}
-
 /**
- * Streams the table into a CSV file: the label columns are fixed up front (they are in the header), then
- * addQuery() per successful query in output order (may run while later queries are still being fetched).
+ * Renders the rows of one query's part file into chunks of at most CSV_CHUNK_BYTES (the memory comes from `take`,
+ * so a caller can recycle written chunks). Used on the main thread and inside worker threads alike.
  */
-export class CsvTableWriter {
-    private readonly fd: number;
-    private readonly out: BufferedFile;
-    private buf: Buffer;
-    private pos: number;
-    private readonly state: RowState = { minute: NaN, pos: 0 };
+export class CsvRenderer {
     rows = 0;
+    private readonly state: RowState = { minute: NaN, pos: 0 };
 
-    constructor(readonly path: string, readonly labelColumns: LabelColumn[]) {
-        this.fd = fs.openSync(path, "w");
-        this.out = new BufferedFile(this.fd, BUF_BYTES);
-        const header = Buffer.from([...FIXED_COLUMNS, ...labelColumns.map((c) => c.column)].map(csvField).join(",") + "\n", "utf8");
-        this.buf = this.out.take(header.length);
-        this.buf.set(header, 0);
-        this.pos = header.length;
-    }
+    constructor(readonly labelColumns: LabelColumn[],
+        private readonly take: (min: number) => Uint8Array = (min) => new Uint8Array(Math.max(CSV_CHUNK_BYTES, min))) {}
 
-    /** Appends the rows of one query's part file. Calls must not overlap (await each). */
-    async addQuery(query: string, partPath: string): Promise<void> {
+    /** Yields filled chunks (each a view of a buffer from `take`, owned by the consumer from then on). */
+    *render(query: string, partPath: string): Generator<Uint8Array> {
         const state = this.state;
+        let buf: Uint8Array | undefined;
+        let pos = 0;
         for (const s of seriesOf({ queries: [{ index: 0, query, partPath }], errors: [], labelColumns: [] })) {
             const prefix = Buffer.from(`${csvField(s.query)},${csvField(s.labels.__name__ ?? "")},`, "utf8");
             const suffix = Buffer.from(this.labelColumns.map((c) => "," + csvField(s.labels[c.label] ?? "")).join("") + "\n", "utf8");
@@ -242,24 +199,110 @@ export class CsvTableWriter {
                 const { ts, vs } = s.reader.readBlock(b);
                 let i = 0;
                 while (i < ts.length) {
-                    if (this.pos + maxRow > this.buf.length) {
-                        await this.out.push(this.buf, this.pos);
-                        this.buf = this.out.take(maxRow);
-                        this.pos = 0;
+                    if (buf === undefined || pos + maxRow > buf.length) {
+                        if (buf !== undefined && pos > 0) {
+                            yield buf.subarray(0, pos);
+                        }
+                        buf = this.take(maxRow);
+                        pos = 0;
                     }
-                    i = renderRows(this.buf, this.pos, this.buf.length, ts, vs, i, state, head, suffix);
-                    this.pos = state.pos;
+                    i = renderRows(buf, pos, buf.length, ts, vs, i, state, head, suffix);
+                    pos = state.pos;
                 }
                 this.rows += ts.length;
             }
         }
+        if (buf !== undefined && pos > 0) {
+            yield buf.subarray(0, pos);
+        }
+    }
+}
+
+/** Sequential writer of whole buffers: a write is in flight on the thread pool while the next buffer is filled. */
+class BufferedFile {
+    private offset = 0;
+    private inFlight: Promise<void> = Promise.resolve();
+    readonly spare: Uint8Array[] = [];
+    constructor(private readonly fd: number) {}
+
+    /** A buffer to fill (a recycled one when available). */
+    take(min: number): Uint8Array {
+        const b = this.spare.pop();
+        return b !== undefined && b.length >= min ? b : new Uint8Array(Math.max(CSV_CHUNK_BYTES, min));
+    }
+
+    /** Queues `chunk` for writing; resolves once at most one write is still in flight. `done` runs once written. */
+    async push(chunk: Uint8Array, done: (chunk: Uint8Array) => void = (c) => this.recycle(c)): Promise<void> {
+        const previous = this.inFlight;
+        const at = this.offset;
+        this.offset += chunk.length;
+        this.inFlight = previous.then(() => writeAll(this.fd, chunk, at)).then(() => done(chunk));
+        await previous;
+    }
+
+    drain(): Promise<void> {
+        return this.inFlight;
+    }
+
+    private recycle(chunk: Uint8Array): void {
+        if (chunk.byteOffset === 0 && chunk.buffer.byteLength >= CSV_CHUNK_BYTES && this.spare.length < 4) {
+            this.spare.push(new Uint8Array(chunk.buffer as ArrayBuffer));
+        }
+    }
+}
+
+function writeAll(fd: number, buf: Uint8Array, at: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+        const step = (done: number): void => {
+            if (done >= buf.length) {
+                resolve();
+                return;
+            }
+            fs.write(fd, buf, done, buf.length - done, at + done, (err, n) => (err ? reject(err) : step(done + n)));
+        };
+        step(0);
+    });
+}
+
+/** Renders one query's rows somewhere else (a worker thread) and hands the chunks over in order. */
+export type RemoteCsvRender = (query: string, partPath: string, labelColumns: LabelColumn[],
+    onChunk: (chunk: Uint8Array, release: () => void) => Promise<void>) => Promise<number>;
+
+/**
+ * Streams the table into a CSV file: the label columns are fixed up front (they are in the header), then
+ * addQuery() per successful query in output order (may run while later queries are still being fetched). With
+ * `remote`, the rows are rendered by a worker thread and only written here.
+ */
+export class CsvTableWriter {
+    private readonly fd: number;
+    private readonly out: BufferedFile;
+    private readonly renderer: CsvRenderer;
+    rows = 0;
+
+    constructor(readonly path: string, readonly labelColumns: LabelColumn[], private readonly remote?: RemoteCsvRender) {
+        this.fd = fs.openSync(path, "w");
+        this.out = new BufferedFile(this.fd);
+        this.renderer = new CsvRenderer(labelColumns, (min) => this.out.take(min));
+        const header = Buffer.from([...FIXED_COLUMNS, ...labelColumns.map((c) => c.column)].map(csvField).join(",") + "\n", "utf8");
+        void this.out.push(header, () => undefined);
+    }
+
+    /** Appends the rows of one query's part file. Calls must not overlap (await each). */
+    async addQuery(query: string, partPath: string): Promise<void> {
+        if (this.remote !== undefined) {
+            this.rows += await this.remote(query, partPath, this.labelColumns, (chunk, release) => this.out.push(chunk, release));
+            return;
+        }
+        const before = this.renderer.rows;
+        for (const chunk of this.renderer.render(query, partPath)) {
+            await this.out.push(chunk);
+        }
+        this.rows += this.renderer.rows - before;
     }
 
     /** Writes what is buffered and closes the file. Returns the row count. */
     async finish(): Promise<number> {
         try {
-            await this.out.push(this.buf, this.pos);
-            this.pos = 0;
             await this.out.drain();
         } finally {
             await this.abort();
@@ -278,8 +321,8 @@ export class CsvTableWriter {
     }
 }
 
-export async function writeCsv(path: string, input: TableInput): Promise<number> {
-    const w = new CsvTableWriter(path, input.labelColumns);
+export async function writeCsv(path: string, input: TableInput, remote?: RemoteCsvRender): Promise<number> {
+    const w = new CsvTableWriter(path, input.labelColumns, remote);
     try {
         for (const q of input.queries) {
             await w.addQuery(q.query, q.partPath);

@@ -1,10 +1,22 @@
 /**
  * JSON in the original charonctl layout — {results:[{query, data:{status, data:{resultType, result}}}],
  * timestamp, total_queries} — plus errors:[{query, error}]. Each result holds only its own query's series, so
- * names never shift when a query fails. Streamed: one series at a time.
+ * names never shift when a query fails. An instant snapshot (--at) writes vectors ({metric, value}) where each
+ * series has one sample. Streamed: one series at a time.
  */
 import * as fs from "node:fs";
+import { PartReader } from "../parts";
 import { type TableInput, formatValue, seriesOf } from "./table";
+
+/** Whether a query's part holds exactly one sample per series (an instant vector). */
+function oneSampleEach(partPath: string): boolean {
+    const r = new PartReader(partPath);
+    try {
+        return r.series.every((s) => s.samples === 1);
+    } finally {
+        r.close();
+    }
+}
 
 const FLUSH_CHARS = 1 << 20;
 
@@ -24,12 +36,14 @@ export async function writeJson(path: string, input: TableInput): Promise<number
         // Queries without any series still get a result entry: walk queries, then their series.
         for (const q of input.queries) {
             closeQuery();
-            buf += `${queryCount > 0 ? "," : ""}{"query":${JSON.stringify(q.query)},"data":{"status":"success","data":{"resultType":"matrix","result":[`;
+            // An instant snapshot of a plain expression is a vector, as the API's instant query returns it.
+            const vector = input.instant === true && oneSampleEach(q.partPath);
+            buf += `${queryCount > 0 ? "," : ""}{"query":${JSON.stringify(q.query)},"data":{"status":"success","data":{"resultType":"${vector ? "vector" : "matrix"}","result":[`;
             currentQuery = q.query;
             queryCount++;
             firstSeries = true;
             for (const s of seriesOf({ ...input, queries: [q] })) {
-                buf += `${firstSeries ? "" : ","}{"metric":${JSON.stringify(s.labels)},"values":[`;
+                buf += `${firstSeries ? "" : ","}{"metric":${JSON.stringify(s.labels)},${vector ? "\"value\":" : "\"values\":["}`;
                 firstSeries = false;
                 let first = true;
                 for (const b of s.blocks) {
@@ -44,7 +58,7 @@ export async function writeJson(path: string, input: TableInput): Promise<number
                     }
                     rows += ts.length;
                 }
-                buf += "]}";
+                buf += vector ? "}" : "]}";
             }
         }
         closeQuery();

@@ -3,7 +3,7 @@
  * any series (sorted; sparse where a series lacks the label). A label whose name collides with a fixed column is
  * written as `label_<name>`. Also the value formatting shared by the text formats.
  */
-import { PartReader, type Labels } from "../parts";
+import { type Labels, type PartBlock, PartReader } from "../parts";
 
 export const FIXED_COLUMNS = ["query", "metric", "timestamp", "value"] as const;
 
@@ -23,6 +23,8 @@ export interface TableInput {
     labelColumns: LabelColumn[];
     /** Free-form provenance stored where the format allows (Parquet key-value metadata). */
     metadata?: Record<string, string>;
+    /** An instant snapshot: JSON writes vectors (one `value` per series) like the API's instant queries. */
+    instant?: boolean;
 }
 
 export function labelColumns(names: Iterable<string>): LabelColumn[] {
@@ -51,7 +53,7 @@ export function formatValue(v: number): string {
 }
 
 /** Calls back for every series of every query, in order; blocks are read lazily. */
-export function* seriesOf(input: TableInput): Generator<{ query: string; labels: Labels; reader: PartReader; blocks: { offset: number; count: number }[] }> {
+export function* seriesOf(input: TableInput): Generator<{ query: string; labels: Labels; reader: PartReader; blocks: PartBlock[] }> {
     for (const q of input.queries) {
         const reader = new PartReader(q.partPath);
         try {

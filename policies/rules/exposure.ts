@@ -3,14 +3,9 @@
  * TLS verification skipped only where Numaflow serves metrics with its self-signed certificate.
  */
 import { ResourceValidationPolicy } from "@pulumi/policy";
-import { configOf, portList, schema, stringList } from "./config";
-import { Props, commandTexts, commandTypes, exportedVariables, helmTypes, isObject, known, knownEntries, types } from "./kinds";
-
-export interface NodePortConfig {
-    allowedNodePorts: number[];
-}
-
-export const nodePortDefaults: NodePortConfig = { allowedNodePorts: [30080] };
+import { Type } from "../../model/schema";
+import { ruleConfig } from "./config";
+import { Props, commandTexts, commandTypes, helmTypes, isK3sNode, isObject, known, knownEntries, types } from "./kinds";
 
 const exposedTypes = new Set(["NodePort", "LoadBalancer"]);
 
@@ -55,41 +50,39 @@ export function nodePortsInValues(values: unknown, path = "values"): ValuesNodeP
 /** Kubernetes' NodePort range. */
 export const nodePortRange = { min: 30000, max: 32767 };
 
+const nodePortConfig = ruleConfig(Type.Object({
+    allowedNodePorts: Type.Array(Type.Integer({ minimum: nodePortRange.min, maximum: nodePortRange.max }), {
+        default: [30080],
+        description: "NodePorts a Service may open (set to the stack's charon:monitoring.grafanaNodePort and any other deliberate exposure).",
+    }),
+}));
+
+/** The NodePort-range ports among `port` or `port/protocol` entries. */
+function nodeRangePorts(ports: (string | number)[]): number[] {
+    const found = ports.map((p) => Number(String(p).split("/")[0]));
+    return [...new Set(found.filter((p) => p >= nodePortRange.min && p <= nodePortRange.max))].sort((a, b) => a - b);
+}
+
 /**
- * NodePort-range ports a host command opens in its firewall: the cluster layer's CHARON_OPEN_PORTS list
- * ("30080/tcp 10250/tcp") or firewall-cmd/ufw/iptables arguments.
+ * NodePort-range ports a hand-written command opens in the host firewall (firewall-cmd, ufw or iptables arguments).
+ * Text on purpose: anyone may write such a line into any command; charon's own firewall is its K3sNodes' facts.
  */
 export function firewallNodePorts(texts: string[]): number[] {
-    const ports = new Set<number>();
-    for (const t of texts) {
-        const listed = Object.entries(exportedVariables(t)).filter(([k]) => /OPEN_PORTS$/.test(k)).map(([, v]) => v).join(" ");
-        const found = [
-            ...listed.matchAll(/(\d+)(?:\/(?:tcp|udp))?/g),
-            ...t.matchAll(/--add-port[= ](\d+)/g),
-            ...t.matchAll(/\bufw\s+allow\s+(\d+)/g),
-            ...t.matchAll(/--dport\s+(\d+)/g),
-        ];
-        for (const m of found) {
-            const port = Number(m[1]);
-            if (port >= nodePortRange.min && port <= nodePortRange.max) {
-                ports.add(port);
-            }
-        }
-    }
-    return [...ports].sort((a, b) => a - b);
+    const found = texts.flatMap((t) => [
+        ...t.matchAll(/--add-port[= ](\d+)/g),
+        ...t.matchAll(/\bufw\s+allow\s+(\d+)/g),
+        ...t.matchAll(/--dport\s+(\d+)/g),
+    ]);
+    return nodeRangePorts(found.map((m) => m[1]));
 }
 
 export const nodePortAllowlist: ResourceValidationPolicy = {
     name: "nodeport-allowlist",
     description: "Services, Helm values and host firewalls open NodePorts only from the allowed list (default: Grafana's 30080).",
     enforcementLevel: "mandatory",
-    configSchema: schema({
-        allowedNodePorts: portList("NodePorts a Service may open (set to the stack's charon:monitoring.grafanaNodePort and any other deliberate exposure).",
-            nodePortDefaults.allowedNodePorts),
-    }),
+    configSchema: nodePortConfig.schema,
     validateResource: (args, report) => {
-        const { allowedNodePorts } = configOf(args, nodePortDefaults);
-        const allowed = new Set(allowedNodePorts.map(Number));
+        const allowed = new Set(nodePortConfig.read(args).allowedNodePorts);
         const fix = `Use a ClusterIP Service (reach it with kubectl port-forward or through Grafana), or add the port to this policy's ` +
             `allowedNodePorts (now ${[...allowed].join(", ") || "empty"}) if it must be reachable from outside.`;
         if (args.type === types.service) {
@@ -107,11 +100,15 @@ export const nodePortAllowlist: ResourceValidationPolicy = {
             }
             return;
         }
+        if (isK3sNode(args)) {
+            for (const port of nodeRangePorts(args.props.firewall.openPorts).filter((p) => !allowed.has(p))) {
+                report(`Host ${args.props.node} opens NodePort ${port} in the host firewall. ${fix}`);
+            }
+            return;
+        }
         if (commandTypes.includes(args.type)) {
-            for (const port of firewallNodePorts(commandTexts(args.props))) {
-                if (!allowed.has(port)) {
-                    report(`The command opens NodePort ${port} in the host firewall. ${fix}`);
-                }
+            for (const port of firewallNodePorts(commandTexts(args.props)).filter((p) => !allowed.has(p))) {
+                report(`The command opens NodePort ${port} in the host firewall. ${fix}`);
             }
             return;
         }
@@ -128,19 +125,18 @@ export const nodePortAllowlist: ResourceValidationPolicy = {
     },
 };
 
-export interface TlsSkipConfig {
-    numaflowPorts: number[];
-    numaflowPortNames: string[];
-    extraAllowedPorts: number[];
-    allowedValuesPaths: string[];
-}
+const port = Type.Integer({ minimum: 1, maximum: 65535 });
 
-export const tlsSkipDefaults: TlsSkipConfig = {
-    numaflowPorts: [2469, 4327],
-    numaflowPortNames: ["metrics", "tcp"],
-    extraAllowedPorts: [],
-    allowedValuesPaths: [],
-};
+const tlsSkipConfig = ruleConfig(Type.Object({
+    numaflowPorts: Type.Array(port, { default: [2469, 4327], description: "Ports where Numaflow serves metrics with a self-signed certificate." }),
+    numaflowPortNames: Type.Array(Type.String(), {
+        default: ["metrics", "tcp"], description: "Service port names of those endpoints (used when a monitor gives no number).",
+    }),
+    extraAllowedPorts: Type.Array(port, { default: [], description: "Further ports (any selector) where skipping verification is accepted." }),
+    allowedValuesPaths: Type.Array(Type.String(), {
+        default: [], description: "Helm values paths (e.g. values.alloy.configMap.content) where a skip is accepted.",
+    }),
+}));
 
 const numaflowPartOf = { key: "app.kubernetes.io/part-of", value: "numaflow" };
 
@@ -180,14 +176,9 @@ export const tlsSkipVerifyAllowlist: ResourceValidationPolicy = {
     name: "tls-skip-verify-allowlist",
     description: "TLS verification is skipped only on Numaflow's self-signed metrics ports (vertex 2469, daemon 4327).",
     enforcementLevel: "mandatory",
-    configSchema: schema({
-        numaflowPorts: portList("Ports where Numaflow serves metrics with a self-signed certificate.", tlsSkipDefaults.numaflowPorts),
-        numaflowPortNames: stringList("Service port names of those endpoints (used when a monitor gives no number).", tlsSkipDefaults.numaflowPortNames),
-        extraAllowedPorts: portList("Further ports (any selector) where skipping verification is accepted.", []),
-        allowedValuesPaths: stringList("Helm values paths (e.g. values.alloy.configMap.content) where a skip is accepted.", []),
-    }),
+    configSchema: tlsSkipConfig.schema,
     validateResource: (args, report) => {
-        const cfg = configOf(args, tlsSkipDefaults);
+        const cfg = tlsSkipConfig.read(args);
         const fix = "Verify the certificate instead (tlsConfig.ca / ca_file with the issuing CA), or — for a deliberate exception — " +
             "add the port to this policy's extraAllowedPorts.";
         if (args.type === types.serviceMonitor || args.type === types.podMonitor) {

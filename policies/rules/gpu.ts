@@ -3,35 +3,32 @@
  * only run on nodes that have GPUs.
  */
 import { ResourceValidationPolicy } from "@pulumi/policy";
-import { configOf, patterns, schema, stringList, text } from "./config";
+import { gpuNodeLabel } from "../../components/cluster/constants";
+import { Type } from "../../model/schema";
+import { patterns, ruleConfig } from "./config";
 import {
     PlacedContainer, Props, chartName, containersOf, helmTypes, isObject, parseLabel, podTemplateOf, types, verticesOf,
     workloadTypes,
 } from "./kinds";
 
-export interface GpuConfig {
-    runtimeClassName: string;
-    gpuResource: string;
-    inferenceImages: string[];
-    gpuCharts: string[];
-    gpuNodeLabel: string;
-}
+/** Chart names of the GPU daemons; both GPU rules take it. */
+const gpuCharts = Type.Array(Type.String(), {
+    default: ["dcgm-exporter", "nvidia-device-plugin", "gpu-operator"], description: "Chart names of GPU daemons (device plugin, DCGM exporter).",
+});
 
-export const gpuDefaults: GpuConfig = {
-    runtimeClassName: "nvidia",
-    gpuResource: "nvidia.com/gpu",
-    inferenceImages: ["ptychonn", "tensorrt"],
-    gpuCharts: ["dcgm-exporter", "nvidia-device-plugin", "gpu-operator"],
-    gpuNodeLabel: "nvidia.com/gpu.present=true",
-};
+const runtimeClassConfig = ruleConfig(Type.Object({
+    runtimeClassName: Type.String({ default: "nvidia", description: "RuntimeClass that selects the NVIDIA container runtime (k3s ships `nvidia`)." }),
+    gpuResource: Type.String({ default: "nvidia.com/gpu", description: "Extended resource name of a GPU." }),
+    inferenceImages: Type.Array(Type.String(), {
+        default: ["ptychonn", "tensorrt"], description: "Regular expressions (case-insensitive) for images that run GPU inference.",
+    }),
+    gpuCharts,
+}));
 
-const gpuSchema = {
-    runtimeClassName: text("RuntimeClass that selects the NVIDIA container runtime (k3s ships `nvidia`).", gpuDefaults.runtimeClassName),
-    gpuResource: text("Extended resource name of a GPU.", gpuDefaults.gpuResource),
-    inferenceImages: stringList("Regular expressions (case-insensitive) for images that run GPU inference.", gpuDefaults.inferenceImages),
-    gpuCharts: stringList("Chart names of GPU daemons (device plugin, DCGM exporter).", gpuDefaults.gpuCharts),
-    gpuNodeLabel: text("Node label (key=value) that GPU nodes carry.", gpuDefaults.gpuNodeLabel),
-};
+const daemonsConfig = ruleConfig(Type.Object({
+    gpuCharts,
+    gpuNodeLabel: Type.String({ default: `${gpuNodeLabel.key}=${gpuNodeLabel.value}`, description: "Node label (key=value) that GPU nodes carry." }),
+}));
 
 /** Why a container needs the GPU runtime, or undefined. */
 export function gpuReason(c: PlacedContainer, gpuResource: string, inference: RegExp[]): string | undefined {
@@ -50,10 +47,10 @@ export const gpuRuntimeClass: ResourceValidationPolicy = {
     name: "gpu-runtime-class",
     description: "Workloads, Numaflow vertices and GPU daemons that use a GPU run with runtimeClassName nvidia.",
     enforcementLevel: "mandatory",
-    configSchema: schema(gpuSchema),
+    configSchema: runtimeClassConfig.schema,
     validateResource: (args, report) => {
-        const cfg = configOf(args, gpuDefaults);
-        const inference = patterns("gpu-runtime-class", "inferenceImages", cfg.inferenceImages);
+        const cfg = runtimeClassConfig.read(args);
+        const inference = patterns("inferenceImages", cfg.inferenceImages);
         const fix = (where: string) => `Set ${where}runtimeClassName: ${cfg.runtimeClassName} so the container gets the NVIDIA runtime ` +
             "(without it the GPU is invisible inside the container).";
         if (workloadTypes.includes(args.type)) {
@@ -105,12 +102,12 @@ export const gpuDaemonsOnGpuNodes: ResourceValidationPolicy = {
     name: "gpu-daemons-on-gpu-nodes",
     description: "The NVIDIA device plugin and DCGM exporter only schedule on nodes labelled as GPU nodes.",
     enforcementLevel: "mandatory",
-    configSchema: schema(gpuSchema),
+    configSchema: daemonsConfig.schema,
     validateResource: (args, report) => {
         if (!helmTypes.includes(args.type)) {
             return;
         }
-        const cfg = configOf(args, gpuDefaults);
+        const cfg = daemonsConfig.read(args);
         const chart = chartName(args.props);
         if (!cfg.gpuCharts.includes(chart)) {
             return;

@@ -1,8 +1,9 @@
 /**
  * What the rules look at: the type tokens the platform registers and the shapes inside them (pod specs,
- * containers, Numaflow vertices, Helm values). Pure functions over plain policy props.
+ * containers, Numaflow vertices, Helm values, a host's K3sNode facts). Pure functions over plain policy props.
  */
 import { UnknownValueError } from "@pulumi/policy";
+import { K3S_NODE_TYPE, type K3sNodeFacts } from "../../components/cluster/k3s-node";
 
 export const types = {
     helmRelease: "kubernetes:helm.sh/v3:Release",
@@ -25,6 +26,7 @@ export const types = {
     localCommand: "command:local:Command",
     copyToRemote: "command:remote:CopyToRemote",
     randomPassword: "random:index/randomPassword:RandomPassword",
+    k3sNode: K3S_NODE_TYPE,
     stack: "pulumi:pulumi:Stack",
 } as const;
 
@@ -194,16 +196,23 @@ export function hasLabel(labels: Record<string, unknown> | undefined, label: str
     return value === "" || String(labels[key]) === value;
 }
 
-/** The variables a command text exports (`export NAME='value'`, with '\'' for embedded quotes). */
-export function exportedVariables(commandText: string): Record<string, string> {
-    const env: Record<string, string> = {};
-    for (const m of commandText.matchAll(/^export ([A-Za-z_][A-Za-z0-9_]*)='((?:[^']|'\\'')*)'/gm)) {
-        env[m[1]] = m[2].replace(/'\\''/g, "'");
-    }
-    return env;
-}
-
 /** The texts a command runs (create and update; delete only undoes). Unknown texts (preview) are skipped. */
 export function commandTexts(props: Props): string[] {
     return ["create", "update"].map((k) => known(() => props[k], undefined)).filter((t): t is string => typeof t === "string");
+}
+
+/**
+ * Whether a resource is a host's K3sNode, whose props are the facts the cluster layer states (role, k3s release,
+ * k3s configuration as data, firewall, step names): its inputs to resource policies, its outputs (the same facts)
+ * to stack policies. A K3sNode without them fails the rule loudly instead of passing unchecked.
+ */
+export function isK3sNode<R extends { type: string; props: Props }>(r: R | undefined): r is R & { props: K3sNodeFacts } {
+    if (r?.type !== types.k3sNode) {
+        return false;
+    }
+    if (!isObject(r.props.k3sConfig) || !isObject(r.props.steps)) {
+        throw new Error(`a ${types.k3sNode} without its facts (role, version, k3sConfig, firewall, steps) in its props: ` +
+            "the component must register them as its inputs and as its outputs (components/cluster/k3s-node.ts)");
+    }
+    return true;
 }

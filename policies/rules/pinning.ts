@@ -3,7 +3,8 @@
  * version the Numaflow controller knows. A floating version changes what runs without any change to the code.
  */
 import { ResourceValidationPolicy } from "@pulumi/policy";
-import { configOf, schema, stringList } from "./config";
+import { Type } from "../../model/schema";
+import { ruleConfig } from "./config";
 import {
     Props, containersOf, helmTypes, isObject, known, knownEntries, podTemplateOf, types, verticesOf, workloadTypes,
 } from "./kinds";
@@ -130,21 +131,17 @@ export const helmChartVersionPinned: ResourceValidationPolicy = {
     },
 };
 
-export interface ImagesPinnedConfig {
-    floatingTags: string[];
-}
-
-const imagesDefaults: ImagesPinnedConfig = { floatingTags: ["latest"] };
+const imagesConfig = ruleConfig(Type.Object({
+    floatingTags: Type.Array(Type.String(), { default: ["latest"], description: "Tags that move between releases and therefore do not pin an image." }),
+}));
 
 export const imagesPinned: ResourceValidationPolicy = {
     name: "images-pinned",
     description: "Every container image, declared directly or in Helm values, has a tag that is not floating (or a digest).",
     enforcementLevel: "mandatory",
-    configSchema: schema({
-        floatingTags: stringList("Tags that move between releases and therefore do not pin an image.", imagesDefaults.floatingTags),
-    }),
+    configSchema: imagesConfig.schema,
     validateResource: (args, report) => {
-        const { floatingTags } = configOf(args, imagesDefaults);
+        const { floatingTags } = imagesConfig.read(args);
         const fix = "Pin it to a release tag (e.g. repo/name:1.2.3) or a digest (@sha256:…) in components/versions.ts.";
         if (helmTypes.includes(args.type)) {
             const values = known(() => args.props.values, undefined);

@@ -4,18 +4,13 @@
  * applies (resizePolicy).
  */
 import { ResourceValidationPolicy } from "@pulumi/policy";
-import { configOf, schema, text } from "./config";
+import { Type } from "../../model/schema";
+import { ruleConfig } from "./config";
 import { PlacedContainer, containersOf, hasLabel, podTemplateOf, types, verticesOf, workloadTypes } from "./kinds";
 
-export interface WorkloadConfig {
-    workloadLabel: string;
-}
-
-const workloadDefaults: WorkloadConfig = { workloadLabel: "role=workload" };
-
-const workloadSchema = schema({
-    workloadLabel: text("Pod label (key=value) that marks the platform's workload pods.", workloadDefaults.workloadLabel),
-});
+const workloadConfig = ruleConfig(Type.Object({
+    workloadLabel: Type.String({ default: "role=workload", description: "Pod label (key=value) that marks the platform's workload pods." }),
+}));
 
 /** The `requests.cpu`-style fields a container lacks. */
 export function missingResources(c: PlacedContainer): string[] {
@@ -51,9 +46,9 @@ export const workloadResources: ResourceValidationPolicy = {
     name: "workload-resources",
     description: "Workload containers (role=workload pods, Numaflow UDF vertices) declare CPU and memory requests and limits.",
     enforcementLevel: "mandatory",
-    configSchema: workloadSchema,
+    configSchema: workloadConfig.schema,
     validateResource: (args, report) => {
-        const { workloadLabel } = configOf(args, workloadDefaults);
+        const { workloadLabel } = workloadConfig.read(args);
         for (const c of workloadContainers(args.type, args.props, workloadLabel)) {
             const missing = missingResources(c);
             if (missing.length > 0) {
@@ -68,12 +63,12 @@ export const workloadResizePolicy: ResourceValidationPolicy = {
     name: "workload-resize-policy",
     description: "Workload pods (role=workload) state a resizePolicy for cpu and memory.",
     enforcementLevel: "advisory",
-    configSchema: workloadSchema,
+    configSchema: workloadConfig.schema,
     validateResource: (args, report) => {
         if (!workloadTypes.includes(args.type)) {
             return; // Numaflow's vertex container has no resizePolicy field: vertex pods get Kubernetes' default.
         }
-        const { workloadLabel } = configOf(args, workloadDefaults);
+        const { workloadLabel } = workloadConfig.read(args);
         for (const c of workloadContainers(args.type, args.props, workloadLabel)) {
             const stated = new Set(((c.container.resizePolicy ?? []) as { resourceName?: string }[]).map((p) => p?.resourceName));
             const missing = ["cpu", "memory"].filter((r) => !stated.has(r));

@@ -3,7 +3,8 @@
  * (The k3s token and kubeconfig rules live in k3s.ts beside the other k3s checks.)
  */
 import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { configOf, patterns, schema, stringList, text } from "./config";
+import { Type } from "../../model/schema";
+import { patterns, ruleConfig } from "./config";
 import { Props, chartName, containersOf, helmTypes, isObject, known, knownEntries, podTemplateOf, types, workloadTypes } from "./kinds";
 
 /** Passwords that ship as defaults or appear in guides; a value equal to one of them is never acceptable. */
@@ -20,17 +21,17 @@ export const defaultCredentialKeyPattern =
 /** A value that points at a credential instead of holding one: env/file interpolation or a template. */
 const referencePattern = /^(\$\{[^}]+\}|\$__(env|file)\{[^}]+\}|\{\{.*\}\}|\$\([A-Z0-9_]+\))$/;
 
-export interface LiteralPasswordConfig {
-    wellKnownPasswords: string[];
-    credentialKeyPattern: string;
-    allowedPaths: string[];
-}
-
-const literalDefaults: LiteralPasswordConfig = {
-    wellKnownPasswords: defaultWellKnownPasswords,
-    credentialKeyPattern: defaultCredentialKeyPattern,
-    allowedPaths: [],
-};
+const literalConfig = ruleConfig(Type.Object({
+    wellKnownPasswords: Type.Array(Type.String(), {
+        default: defaultWellKnownPasswords, description: "Values never accepted as a credential (compared case-insensitively).",
+    }),
+    credentialKeyPattern: Type.String({
+        default: defaultCredentialKeyPattern, description: "Regular expression (case-insensitive) for keys whose value is a credential.",
+    }),
+    allowedPaths: Type.Array(Type.String(), {
+        default: [], description: "Helm values paths (e.g. values.minio.rootPassword) allowed to hold a literal; well-known values are still refused.",
+    }),
+}));
 
 export interface CredentialFinding {
     path: string;
@@ -73,14 +74,10 @@ export const noLiteralPasswords: StackValidationPolicy = {
     name: "no-literal-passwords",
     description: "No literal or well-known passwords in Helm values, pod environment or Secrets.",
     enforcementLevel: "mandatory",
-    configSchema: schema({
-        wellKnownPasswords: stringList("Values never accepted as a credential (compared case-insensitively).", literalDefaults.wellKnownPasswords),
-        credentialKeyPattern: text("Regular expression (case-insensitive) for keys whose value is a credential.", literalDefaults.credentialKeyPattern),
-        allowedPaths: stringList("Helm values paths (e.g. values.minio.rootPassword) allowed to hold a literal; well-known values are still refused.", []),
-    }),
+    configSchema: literalConfig.schema,
     validateStack: (args, report) => {
-        const cfg = configOf(args, literalDefaults);
-        const [keyPattern] = patterns("no-literal-passwords", "credentialKeyPattern", [cfg.credentialKeyPattern]);
+        const cfg = literalConfig.read(args);
+        const [keyPattern] = patterns("credentialKeyPattern", [cfg.credentialKeyPattern]);
         const wellKnown = new Set(cfg.wellKnownPasswords.map((p) => p.toLowerCase()));
         for (const r of args.resources) {
             if (helmTypes.includes(r.type)) {
@@ -122,11 +119,9 @@ export const noLiteralPasswords: StackValidationPolicy = {
     },
 };
 
-export interface GrafanaAdminConfig {
-    chartNames: string[];
-}
-
-const grafanaDefaults: GrafanaAdminConfig = { chartNames: ["grafana"] };
+const grafanaConfig = ruleConfig(Type.Object({
+    chartNames: Type.Array(Type.String(), { default: ["grafana"], description: "Chart names that install Grafana itself (values at the top level)." }),
+}));
 
 /** Where Grafana's values sit in a chart: at the top for the grafana chart, under `grafana` for umbrella charts. */
 function grafanaValues(chart: string, values: Props, chartNames: string[]): { values: Props; prefix: string } | undefined {
@@ -143,14 +138,12 @@ export const grafanaAdminFromSecret: ResourceValidationPolicy = {
     name: "grafana-admin-from-secret",
     description: "Grafana's admin credentials come from a Kubernetes Secret (admin.existingSecret), never from values.",
     enforcementLevel: "mandatory",
-    configSchema: schema({
-        chartNames: stringList("Chart names that install Grafana itself (values at the top level).", grafanaDefaults.chartNames),
-    }),
+    configSchema: grafanaConfig.schema,
     validateResource: (args, report) => {
         if (!helmTypes.includes(args.type)) {
             return;
         }
-        const { chartNames } = configOf(args, grafanaDefaults);
+        const { chartNames } = grafanaConfig.read(args);
         const g = grafanaValues(chartName(args.props), args.props.values ?? {}, chartNames);
         if (!g || g.values.enabled === false) {
             return;

@@ -7,6 +7,7 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
 import {
     firewallCommand, hostDirectoriesCommand, installCommand, K3sCluster, K3sClusterArgs, kubeconfigCommand, parseScriptEnvironment,
     prepareHostCommand, renderK3sConfig,
@@ -89,7 +90,7 @@ describe("K3sCluster (mocks)", function () {
             }
             assert.deepEqual(run.named("charon-dev").inputs, {
                 node: "dev", role: "server", firstServer: true, version: "v1.34.2+k3s1", gpu: false, local: true,
-                tokenFile: "/etc/rancher/k3s/charon-token",
+                tokenFile: "/etc/rancher/k3s/charon-token", steps: { install: "charon-dev-install", kubeconfig: "charon-dev-kubeconfig" },
                 firewall: { trustedSources: ["10.31.0.0/16", "10.32.0.0/16"], openPorts: ["6443/tcp", "10250/tcp", "8472/udp", "30080/tcp"] },
                 k3sConfig: {
                     config: {
@@ -103,6 +104,22 @@ describe("K3sCluster (mocks)", function () {
                 },
             });
             assert.deepEqual(run.named("charon-token").inputs, { length: 48, special: false });
+        });
+
+        it("the K3sNode's outputs repeat its facts (stack policies read a component's outputs, resource policies its inputs)", async () => {
+            const registered = new Map<string, Record<string, unknown>>();
+            const outputsRun = await runComponents(() => {
+                const monitor = pulumi.runtime.getMonitor()!;
+                const forward = monitor.registerResourceOutputs.bind(monitor);
+                monitor.registerResourceOutputs = ((req: any, cb: any) => {
+                    registered.set(req.getUrn(), pulumi.runtime.deserializeProperties(req.getOutputs()));
+                    return forward(req, cb);
+                }) as typeof monitor.registerResourceOutputs;
+                return new K3sCluster("charon", { hosts: s.hosts, k3s: s.k3s, openPorts: [grafanaPort] });
+            }, { outputs: commandOutputs({}) });
+            await unwrap(outputsRun.value.kubeconfig);
+            const node = outputsRun.named("charon-dev");
+            assert.deepEqual(registered.get(node.urn), node.inputs);
         });
 
         it("runs exactly the rendered scripts (same text as for remote hosts)", () => {
@@ -210,6 +227,17 @@ describe("K3sCluster (mocks)", function () {
                 "s1-kubeconfig", "s1-install", "a1-install", "a2-install", "a3-install", "a1-drain", "a2-drain", "a3-drain",
                 "s1-dirs", "a1-dirs", "a2-dirs", "a3-dirs",
             ]);
+        });
+
+        it("each K3sNode names its install step (and the first server its kubeconfig step), both its children", () => {
+            for (const h of ["s1", "a1", "a2", "a3"]) {
+                const node = run.named(`charon-${h}`);
+                const expected: Record<string, string> = h === "s1" ? { install: "charon-s1-install", kubeconfig: "charon-s1-kubeconfig" } : { install: `charon-${h}-install` };
+                assert.deepEqual(node.inputs.steps, expected);
+                for (const step of Object.values<string>(node.inputs.steps)) {
+                    assert.equal(run.named(step).parent, node.urn, `${step} is a child of charon-${h}`);
+                }
+            }
         });
 
         it("drain and remove-node run on the first server, at delete only", () => {

@@ -50,12 +50,17 @@ describe("cluster planner", () => {
         assert.equal(local.steps.some((s) => s.kind === "airgap"), false);
     });
 
-    it("3 servers: embedded etcd, the joining servers wait only for the first", () => {
+    it("3 servers: embedded etcd, the joining servers join one at a time, agents do not wait for them", () => {
         const plan = planCluster(cluster(2, 3), noExtras);
         assert.equal(plan.clusterInit, true);
         const s3 = transitiveDependencies(plan.steps, "s3-install");
-        assert.equal(s3.has("s2-install"), false);
+        assert.ok(s3.has("s2-install"), "s3 joins etcd after s2");
         assert.ok(s3.has("s1-install"));
+        assert.equal(transitiveDependencies(plan.steps, "s2-install").has("s3-install"), false);
+        for (const a of ["a1", "a2"]) {
+            const deps = transitiveDependencies(plan.steps, `${a}-install`);
+            assert.equal(deps.has("s2-install") || deps.has("s3-install"), false, `${a} waits only for the first server`);
+        }
     });
 
     it("a local first server cannot be joined by remote hosts", () => {
@@ -63,7 +68,7 @@ describe("cluster planner", () => {
             /charon:hosts\[1\]: remote host "a1" cannot join the first server "dev", which is local/);
     });
 
-    it("property: for any layout the plan is ordered, joiners are independent, and the critical path is constant", () => {
+    it("property: for any layout the plan is ordered, agents join independently, servers one after another, and the critical path grows only with servers", () => {
         const layout = fc.record({
             servers: fc.constantFrom(1, 3, 5),
             agents: fc.integer({ min: 0, max: 40 }),
@@ -81,18 +86,18 @@ describe("cluster planner", () => {
                 }
                 seen.add(s.id);
             }
-            // No joining node waits for another joining node.
+            // No agent waits for another joining node; each further server waits for the one before it only.
+            const joiningServers = hosts.slice(1).filter((h) => h.role === "server").map((h) => h.name);
             for (const h of hosts.slice(1)) {
                 const deps = transitiveDependencies(plan.steps, `${h.name}-install`);
                 assert.ok(deps.has("s1-install") && deps.has("token"));
-                for (const other of hosts.slice(1)) {
-                    if (other !== h) {
-                        assert.equal([...deps].some((d) => d.startsWith(`${other.name}-`)), false);
-                    }
+                const earlier = h.role === "server" ? joiningServers.slice(0, joiningServers.indexOf(h.name)) : [];
+                for (const other of hosts.slice(1).filter((o) => o !== h)) {
+                    assert.equal([...deps].some((d) => d.startsWith(`${other.name}-`)), earlier.includes(other.name), `${h.name} and ${other.name}`);
                 }
             }
-            // The longest chain does not depend on how many nodes join.
-            const expected = hosts.length === 1 ? 5 : 7;
+            // The longest chain grows with the servers joining one by one, never with agents.
+            const expected = hosts.length === 1 ? 5 : 7 + Math.max(0, joiningServers.length - 1);
             assert.equal(criticalPath(plan.steps).length, expected);
         }), { numRuns: 200 });
     });

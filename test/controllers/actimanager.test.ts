@@ -45,7 +45,9 @@ describe("controllers: actimanager", () => {
         assert.deepEqual(m.spec.template.spec.containers[0].command, ["/manager"]);
         assert.ok(m.spec.template.spec.containers[0].args.includes("--leader-elect"));
         assert.equal(m.metadata.namespace, ACTIMANAGER_NAMESPACE);
-        assert.equal(m.spec.template.spec.securityContext.runAsNonRoot, true);
+        // upstream's one image runs as root: runAsNonRoot: true would keep the manager from starting
+        assert.equal(m.spec.template.spec.securityContext.runAsNonRoot, false);
+        assert.equal(m.spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation, false);
         const s = schedulerDeployment(IMAGE, "maestro-scheduler-config");
         assert.equal(s.metadata.namespace, "kube-system");
         assert.deepEqual(s.spec.template.spec.containers[0].command, ["/scheduler", "--config=/etc/kubernetes/maestro-scheduler/config.yaml"]);
@@ -95,12 +97,17 @@ describe("controllers: actimanager", () => {
             rules.some((r) => r.resources.includes(resource) && r.verbs.includes(verb));
         assert.ok(can(actimanagerRbac.manager, "nodecputopologies", "create"));
         assert.ok(can(actimanagerRbac.manager, "pods", "update"), "the manager sets finalizers on CPU-bound pods");
-        assert.ok(!can(actimanagerRbac.manager, "pods", "delete"));
+        assert.ok(can(actimanagerRbac.manager, "pods", "delete"), "upstream grants pods delete (the pod controller's markers)");
         for (const verb of ["create", "update", "patch", "delete"]) {
             assert.ok(!can(actimanagerRbac.daemon, "nodecputopologies", verb) && !can(actimanagerRbac.daemon, "podcpubindings", verb) && !can(actimanagerRbac.daemon, "pods", verb), `daemon ${verb}`);
             assert.ok(!can(actimanagerRbac.scheduler, "nodecputopologies", verb), `scheduler ${verb}`);
         }
         assert.ok(can(actimanagerRbac.scheduler, "podcpubindings", "create"));
+        // what upstream grants the manager: pods (incl. create/delete), their status and log, the lscpu Jobs
+        for (const [resource, verb] of [["pods", "create"], ["pods", "delete"], ["pods/status", "update"], ["pods/status", "patch"],
+            ["pods/log", "get"], ["jobs", "create"], ["jobs", "delete"], ["pods/finalizers", "update"]] as const) {
+            assert.ok(can(actimanagerRbac.manager, resource, verb), `manager may ${verb} ${resource}`);
+        }
         assert.ok(actimanagerRbac.managerLeaderElection.every((r) => ["coordination.k8s.io", ""].includes(r.apiGroups[0])));
         assert.ok(!JSON.stringify(actimanagerRbac).includes('"*"'), "no wildcard rules");
     });

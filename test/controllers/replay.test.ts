@@ -9,8 +9,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { harvestExperiment } from "../../workflows";
-import { type CliIo, main } from "../../controllers/replay/cli";
-import { labelOfColumn, parseCsv } from "../../controllers/replay/read-harvest";
+import { type CliIo, main } from "../../replay/cli";
+import { labelOfColumn, parseCsv } from "../../replay/read-harvest";
 import { type OmFamily, type TestPrometheus, startPrometheus } from "../helpers/prometheus";
 
 const REPO = path.resolve(__dirname, "..", "..");

@@ -17,9 +17,10 @@ import { directRange, directRaw, labelKey, parseCsv, sameSamples, type SeriesMap
 const ROOT = path.resolve(__dirname, "..", "..");
 const BIN = path.join(ROOT, "bin", "charon-harvest.js");
 
-function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function run(args: string[], o: { command?: string[]; cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
     return new Promise((resolve) => {
-        const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+        const [cmd, ...pre] = o.command ?? [process.execPath, BIN];
+        const child = spawn(cmd, [...pre, ...args], { cwd: o.cwd ?? ROOT, env: o.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
         let stdout = "";
         let stderr = "";
         child.stdout.on("data", (d: Buffer) => { stdout += d.toString(); });
@@ -72,6 +73,23 @@ describe("harvester CLI", function () {
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "harvest-cli-"));
     });
     after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    it("the bin runs the compiled bundle: no TypeScript loader or .ts file is loaded", async () => {
+        const probe = path.join(dir, "probe.js");
+        fs.writeFileSync(probe, [
+            "const M = require('node:module'); const load = M._load; const seen = new Set();",
+            "M._load = function (request, parent, isMain) { try { seen.add(M._resolveFilename(request, parent, isMain)); } catch {} return load.apply(this, arguments); };",
+            "process.on('exit', () => process.stderr.write('LOADED ' + JSON.stringify([...seen].filter((f) => /[\\/](tsx|typescript|ts-node)[\\/]/.test(f) || f.endsWith('.ts'))) + '\\n'));",
+        ].join("\n"));
+        const version = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).version;
+        const r = await run(["--version"], { command: [process.execPath, "--require", probe, BIN] });
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(r.stdout, `charon-harvest ${version}\n`);
+        assert.match(r.stderr, /^LOADED \[\]$/m);
+        const h = await run(["--help"], { command: [process.execPath, "--require", probe, BIN] });
+        assert.match(h.stdout, /--at T\|now/);
+        assert.match(h.stderr, /^LOADED \[\]$/m);
+    });
 
     describe("exit code 2 with a clear message before any query runs", () => {
         it("unreachable URL (through the bin launcher)", async () => {
@@ -224,6 +242,56 @@ describe("harvester CLI", function () {
                 await apiServer.close();
                 await gateway.close();
             }
+        });
+    });
+
+    describe("rough edges a new user meets", () => {
+        let prom: TestPrometheus;
+        before(async () => {
+            prom = await startPrometheus({ families: fixtureFamilies() });
+        });
+        after(async () => prom?.stop());
+
+        it("after a run with a relative window, the printed --resume hint works, and so does --resume alone", async () => {
+            const out = path.join(dir, "relative.csv");
+            const args = [prom.url, "--query", "harvest_gauge", "--query", "sum(", "--start", "-10m", "--output", out, "--retries", "0"];
+            const first = await run(args);
+            assert.equal(first.code, 1, first.stderr);
+            const manifest = JSON.parse(fs.readFileSync(`${out}.manifest.json`, "utf8"));
+            const hint = /rerun the same command with (--resume --start (\S+) --end (\S+)) \(or --resume alone/.exec(first.stderr);
+            assert.ok(hint, first.stderr);
+            assert.deepEqual([hint[2], hint[3]], [manifest.window.start, manifest.window.end]);
+            await new Promise((r) => setTimeout(r, 1100)); // "now" has moved: -10m means another window now
+            const again = await run([...args, ...hint[1].split(" ")]);
+            assert.equal(again.code, 1, again.stderr);
+            assert.doesNotMatch(again.stderr, /differs/);
+            assert.match(again.stderr, /resuming: 1 of 2 queries already complete/);
+            const alone = await run([prom.url, "--query", "harvest_gauge", "--query", "sum(", "--output", out, "--retries", "0", "--resume"]);
+            assert.match(alone.stderr, /resuming: 1 of 2 queries already complete/);
+            assert.doesNotMatch(alone.stderr, /differs/);
+            const moved = await run([...args, "--resume"]);
+            assert.equal(moved.code, 2);
+            assert.match(moved.stderr, /^charon-harvest: --resume: .*relative\.csv\.manifest\.json was written for different settings: window differs \(manifest /m);
+        });
+
+        it("through npm run harvest from a subfolder, relative paths mean that subfolder", async () => {
+            const sub = fs.mkdtempSync(path.join(dir, "sub-"));
+            fs.writeFileSync(path.join(sub, "qq.txt"), "# two queries\nharvest_gauge\nharvest_special\n");
+            const r = await run(["--", prom.url, "--queries-file", "qq.txt", "--output", "snap.csv", "--start", ISO(T0), "--end", ISO(T0 + 600_000), "--quiet"],
+                { command: ["npm", "run", "--silent", "--prefix", ROOT, "harvest"], cwd: sub });
+            assert.equal(r.code, 0, r.stderr);
+            assert.ok(fs.existsSync(path.join(sub, "snap.csv")), "output written in the subfolder");
+            assert.equal(fs.existsSync(path.join(ROOT, "snap.csv")), false);
+            sameSamples(csvSeries(path.join(sub, "snap.csv"), "harvest_special"), await directRaw(prom.url, "harvest_special", T0, T0 + 600_000), "harvest_special");
+        });
+
+        it("--stack without any Pulumi CLI says so in one line (no spawn ENOENT dump)", async () => {
+            const home = fs.mkdtempSync(path.join(dir, "home-"));
+            const r = await run(["--stack", "dev", "--query", "up"], { env: { PATH: path.dirname(process.execPath), HOME: home } });
+            assert.equal(r.code, 2);
+            assert.match(r.stderr, new RegExp(`^charon-harvest: --stack dev: the Pulumi CLI is not on PATH and not installed in ${home.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/\\.pulumi/versions/\\d+\\.\\d+\\.\\d+ \\(where npm run up installs Pulumi \\d+\\.\\d+\\.\\d+\\); run npm run up once`));
+            assert.doesNotMatch(r.stderr, /ENOENT|code: -2|at /);
+            assert.equal(r.stderr.trim().split("\n").length, 2, r.stderr);
         });
     });
 });

@@ -24,4 +24,15 @@ describe("harvester/selector", () => {
             assert.equal(parseSelector(q), undefined, q);
         }
     });
+
+    it("reads Prometheus 3's quoted names and refuses what the PromQL grammar calls an expression or an error", () => {
+        assert.deepEqual(parseSelector('{"utf8.metric", "a.b"="v"}'), {
+            metric: "utf8.metric",
+            matchers: [{ name: "__name__", op: "=", value: "utf8.metric" }, { name: "a.b", op: "=", value: "v" }],
+        });
+        assert.deepEqual(parseSelector('x{"quoted.name"!="\\x41"}')?.matchers[1], { name: "quoted.name", op: "!=", value: "A" });
+        for (const q of ["-x", "x or y", "x{a=\"b\"}[5m:1m]", "x{a=\"b\"} offset -1m", "x{a=\"b\"}}", "count_values", "(x)"]) {
+            assert.equal(parseSelector(q), undefined, q);
+        }
+    });
 });

@@ -7,9 +7,9 @@
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
 import * as yaml from "js-yaml";
 import { numaflowVersion } from "../../components/versions";
+import { crdValidator } from "../../model/kubernetes-schema";
 import { validateObject } from "./kube-schema";
 
 const MODULE = "github.com/numaproj/numaflow";
@@ -43,46 +43,14 @@ export function numaflowCrd(plural: string): Record<string, any> {
     return yaml.load(fs.readFileSync(file, "utf8")) as Record<string, any>;
 }
 
-// Kubernetes structural schemas: unknown fields are pruned (or refused with strict field validation) unless the
-// schema preserves them, so the check closes every object that lists its properties.
-function closed(schema: any): any {
-    if (Array.isArray(schema)) {
-        return schema.map(closed);
-    }
-    if (typeof schema !== "object" || schema === null) {
-        return schema;
-    }
-    const out: Record<string, any> = {};
-    for (const [k, v] of Object.entries(schema)) {
-        out[k] = k === "properties" ? Object.fromEntries(Object.entries(v as object).map(([p, s]) => [p, closed(s)])) : closed(v);
-    }
-    if (out.properties && out.additionalProperties === undefined && !out["x-kubernetes-preserve-unknown-fields"]) {
-        out.additionalProperties = false;
-    }
-    return out;
-}
-
-const ajv = new Ajv({ allErrors: true, strict: false });
-ajv.addFormat("int32", { type: "number", validate: (n: number) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31 });
-ajv.addFormat("int64", { type: "number", validate: Number.isInteger });
-ajv.addFormat("date-time", { type: "string", validate: (s: string) => !Number.isNaN(Date.parse(s)) });
-
-const validators = new Map<string, ValidateFunction>();
-function validatorFor(plural: string): ValidateFunction {
+const validators = new Map<string, (object: unknown) => string[]>();
+function validatorFor(plural: string): (object: unknown) => string[] {
     let v = validators.get(plural);
     if (v === undefined) {
-        v = ajv.compile(closed(numaflowCrd(plural).spec.versions[0].schema.openAPIV3Schema));
+        v = crdValidator(numaflowCrd(plural).spec.versions[0].schema.openAPIV3Schema);
         validators.set(plural, v);
     }
     return v;
-}
-
-function render(errors: ErrorObject[] | null | undefined): string[] {
-    return (errors ?? []).map((e) => {
-        const where = e.instancePath.replace(/^\//, "").replace(/\/(\d+)(?=\/|$)/g, "[$1]").replace(/\//g, ".");
-        const extra = e.keyword === "additionalProperties" ? ` (${(e.params as { additionalProperty: string }).additionalProperty})` : "";
-        return `${where || "(root)"}: ${e.message}${extra}`;
-    });
 }
 
 /** Problems of a bufferConfig: it must parse and set only keys Numaflow's default controller config has, with the same types. */
@@ -116,8 +84,7 @@ export function bufferConfigProblems(text: string): string[] {
 
 /** Problems of an InterStepBufferService: CRD schema, Numaflow's webhook rules, bufferConfig keys. */
 export async function isbProblems(object: any): Promise<string[]> {
-    const validate = validatorFor("interstepbufferservices");
-    const problems = validate(object) ? [] : render(validate.errors);
+    const problems = validatorFor("interstepbufferservices")(object);
     const js = object?.spec?.jetstream;
     if (js === undefined) {
         problems.push(`invalid spec: "spec.jetstream" needs to be specified`);
@@ -141,8 +108,7 @@ export async function isbProblems(object: any): Promise<string[]> {
  * min ≤ max replicas, a UDF with an image) and embedded containers against the Kubernetes schema.
  */
 export async function pipelineProblems(object: any): Promise<string[]> {
-    const validate = validatorFor("pipelines");
-    const problems = validate(object) ? [] : render(validate.errors);
+    const problems = validatorFor("pipelines")(object);
     const vertices: any[] = Array.isArray(object?.spec?.vertices) ? object.spec.vertices : [];
     const edges: any[] = Array.isArray(object?.spec?.edges) ? object.spec.edges : [];
     const names = new Set<string>();

@@ -1,6 +1,6 @@
 /**
  * Small proxies that sit in front of a test Prometheus: require a tenant header (as Mimir does), inject faults
- * (5xx, dropped connections, delays) by request number, rewrite paths (e.g. the Kubernetes API server's service
+ * (5xx, dropped connections, delays, bodies cut mid-stream or cut short with a clean close) by request number, rewrite paths (e.g. the Kubernetes API server's service
  * proxy shape), optionally over HTTPS with client-certificate or bearer-token checks. Loopback, free port.
  */
 import * as http from "node:http";
@@ -10,7 +10,13 @@ import type * as net from "node:net";
 export type FaultAction =
     | { status: number; body?: string; headers?: Record<string, string> }
     | { destroy: true }
-    | { delayMs: number };
+    | { delayMs: number }
+    /**
+     * Forward, but pass only the first `afterBytes` bytes of the upstream body, then either cut the connection
+     * (`clean: false`: the client sees the body aborted) or end the response properly (`clean: true`: a complete
+     * chunked response whose content is cut short).
+     */
+    | { truncate: { afterBytes: number; clean: boolean } };
 
 export interface RecordedRequest {
     n: number;
@@ -70,7 +76,7 @@ export async function startProxy(opts: ProxyOptions): Promise<TestProxy> {
                 res.end("no org id\n");
                 return;
             }
-            const forward = (): void => {
+            const forward = (truncate?: { afterBytes: number; clean: boolean }): void => {
                 const upstreamPath = (opts.rewrite ?? ((u: string) => u))(rec.url);
                 if (upstreamPath === undefined) {
                     res.writeHead(404, { "Content-Type": "text/plain" });
@@ -81,8 +87,38 @@ export async function startProxy(opts: ProxyOptions): Promise<TestProxy> {
                 delete headers.host;
                 delete headers.authorization;
                 const up = http.request(`${opts.target()}${upstreamPath}`, { method: rec.method, headers, agent }, (ur) => {
-                    res.writeHead(ur.statusCode ?? 502, ur.headers);
-                    ur.pipe(res);
+                    if (truncate === undefined) {
+                        res.writeHead(ur.statusCode ?? 502, ur.headers);
+                        ur.pipe(res);
+                        return;
+                    }
+                    const h = { ...ur.headers };
+                    delete h["content-length"];
+                    delete h["transfer-encoding"];
+                    res.writeHead(ur.statusCode ?? 502, h);
+                    let sent = 0;
+                    ur.on("data", (c: Buffer) => {
+                        if (sent >= truncate.afterBytes) {
+                            return;
+                        }
+                        const piece = c.subarray(0, truncate.afterBytes - sent);
+                        sent += piece.length;
+                        if (sent < truncate.afterBytes) {
+                            res.write(piece);
+                            return;
+                        }
+                        ur.destroy();
+                        if (truncate.clean) {
+                            res.end(piece);
+                        } else {
+                            res.write(piece, () => req.socket.destroy());
+                        }
+                    });
+                    ur.on("end", () => {
+                        if (sent < truncate.afterBytes) {
+                            res.end();
+                        }
+                    });
                 });
                 up.on("error", () => {
                     if (!res.headersSent) {
@@ -98,7 +134,9 @@ export async function startProxy(opts: ProxyOptions): Promise<TestProxy> {
             } else if ("destroy" in action) {
                 req.socket.destroy();
             } else if ("delayMs" in action) {
-                setTimeout(forward, action.delayMs);
+                setTimeout(() => forward(), action.delayMs);
+            } else if ("truncate" in action) {
+                forward(action.truncate);
             } else {
                 res.writeHead(action.status, { "Content-Type": "application/json", ...(action.headers ?? {}) });
                 res.end(action.body ?? JSON.stringify({ status: "error", errorType: "internal", error: `injected ${action.status}` }));

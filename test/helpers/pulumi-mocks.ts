@@ -222,6 +222,14 @@ async function settle(mocks: RecordingMocks): Promise<void> {
 
 const programPath = path.resolve(__dirname, "..", "..", "index.ts");
 
+/** The program threw while it ran: its error (message kept) and what it had registered by then. */
+export class ProgramFailure extends Error {
+    constructor(readonly original: unknown, readonly registered: RecordedResource[]) {
+        super(original instanceof Error ? original.message : String(original));
+        this.name = "ProgramFailure";
+    }
+}
+
 /**
  * Runs index.ts as a fresh program with the given stack settings (keys without the `charon:` prefix) and
  * returns what it registered and exported.
@@ -233,8 +241,14 @@ export async function runProgram(settings: Record<string, unknown>, opts: {
     await installMocks(mocks, opts);
     pulumi.runtime.setAllConfig(toPulumiConfig(settings), (opts.secretKeys ?? []).map((k) => `charon:${k}`));
     delete require.cache[programPath];
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a fresh copy of the program per run
-    const exported = require(programPath);
+    let exported: Record<string, unknown>;
+    try {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- a fresh copy of the program per run
+        exported = require(programPath);
+    } catch (err) {
+        await settle(mocks);
+        throw new ProgramFailure(err, mocks.resources);
+    }
     const outputs: Record<string, any> = {};
     for (const [k, v] of Object.entries(exported)) {
         outputs[k] = v;

@@ -3,7 +3,7 @@ import { firewallNodePorts, nodePortAllowlist, nodePortsInValues, tlsSkipVerifyA
 import { helmReleaseHygiene } from "../../policies/rules/helm";
 import { isbReplicas, isbRetention, isbWorkQueueSingleConsumer, singleDefaultIsb } from "../../policies/rules/numaflow";
 import { checkResource, checkStack } from "./harness";
-import { T, grafanaRelease, isb, numaflowVertexLabels, pipeline, release, scriptText, serviceMonitor, variant } from "./fixtures";
+import { T, grafanaRelease, isb, k3sNode, numaflowVertexLabels, pipeline, release, scriptText, serviceMonitor, variant } from "./fixtures";
 
 const service = (type: string, ports: Record<string, any>[]) => ({
     type: T.service, name: "svc", props: { metadata: { name: "svc" }, spec: { type, ports } },
@@ -28,12 +28,15 @@ describe("policies: exposure", () => {
             assert.deepEqual(await checkResource(nodePortAllowlist, numaflowUi), [
                 `Helm values values.server.service.type exposes a Service without a fixed nodePort, so Kubernetes opens a random one on every node. ${fix}`,
             ]);
-            const firewall = { type: T.remote, props: { create: scriptText({ CHARON_OPEN_PORTS: "6443/tcp 10250/tcp 8472/udp 30080/tcp 31000/tcp" }, "firewall-cmd --add-port=32000/tcp") } };
-            assert.deepEqual(await checkResource(nodePortAllowlist, firewall), [
-                `The command opens NodePort 31000 in the host firewall. ${fix}`,
-                `The command opens NodePort 32000 in the host firewall. ${fix}`,
-            ]);
-            assert.deepEqual(await checkResource(nodePortAllowlist, firewall, { allowedNodePorts: [30080, 31000, 32000] }), []);
+            // charon's firewall: the K3sNode's facts; a hand-written one: the command's text.
+            const host = k3sNode({ firewall: { trustedSources: [], openPorts: ["6443/tcp", "10250/tcp", "8472/udp", "30080/tcp", "31000/tcp"] } });
+            assert.deepEqual(await checkResource(nodePortAllowlist, host), [`Host s1 opens NodePort 31000 in the host firewall. ${fix}`]);
+            const firewall = { type: T.remote, props: { create: scriptText({ CHARON_HOST: "s1" }, "firewall-cmd --add-port=32000/tcp") } };
+            assert.deepEqual(await checkResource(nodePortAllowlist, firewall), [`The command opens NodePort 32000 in the host firewall. ${fix}`]);
+            for (const r of [host, firewall]) {
+                assert.deepEqual(await checkResource(nodePortAllowlist, r, { allowedNodePorts: [30080, 31000, 32000] }), []);
+            }
+            assert.deepEqual(await checkResource(nodePortAllowlist, k3sNode()), []);
         });
 
         it("finds node ports in Helm values, single and per-port maps", () => {
@@ -42,6 +45,13 @@ describe("policies: exposure", () => {
                 { path: "values.service.nodePorts.https", port: undefined },
             ]);
             assert.deepEqual(firewallNodePorts(["ufw allow 30500/tcp; iptables -A INPUT -p tcp --dport 22 -j ACCEPT"]), [30500]);
+        });
+
+        it("refuses a configured port outside the NodePort range and an unknown setting, naming the key", async () => {
+            await assert.rejects(checkResource(nodePortAllowlist, grafanaRelease(), { allowedNodePorts: [30080, 8080] }),
+                /config:allowedNodePorts\[1\]: 8080 is out of range; allowed 30000–32767/);
+            await assert.rejects(checkResource(nodePortAllowlist, grafanaRelease(), { allowedNodePort: [30081] }),
+                /config:allowedNodePort: unknown setting; allowed keys here: allowedNodePorts/);
         });
     });
 

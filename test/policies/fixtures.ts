@@ -2,6 +2,8 @@
  * Hand-built resources shaped like what the platform registers, compliant with every rule; tests derive violating
  * variants from them with small, named changes.
  */
+import { K3S_NODE_TYPE, type K3sNodeFacts } from "../../components/cluster/k3s-node";
+import type { K3sConfigEntries } from "../../components/cluster/k3s-config";
 import { FakeResource } from "./harness";
 
 export const T = {
@@ -21,6 +23,7 @@ export const T = {
     remote: "command:remote:Command",
     local: "command:local:Command",
     password: "random:index/randomPassword:RandomPassword",
+    k3sNode: K3S_NODE_TYPE,
 } as const;
 
 /** Deep copy with a mutation applied: `variant(base, (p) => { p.spec.x = 1; })`. */
@@ -133,49 +136,73 @@ export function scriptText(env: Record<string, string>, body: string): string {
     return `bash -c "$(cat <<'END'\n${exports}${body}\nEND\n)"\n`;
 }
 
-export const serverConfig = [
-    "node-name: \"s1\"",
-    "token-file: \"/etc/rancher/k3s/charon-token\"",
-    "write-kubeconfig-mode: \"0600\"",
-    "cluster-cidr: \"10.31.0.0/16\"",
-    "kube-apiserver-arg:",
-    "  - \"feature-gates=InPlacePodVerticalScaling=true\"",
-    "kube-scheduler-arg:",
-    "  - \"feature-gates=InPlacePodVerticalScaling=true\"",
-    "kubelet-arg:",
-    "  - \"feature-gates=InPlacePodVerticalScaling=true\"",
-    "",
-].join("\n");
+const gateOn = "feature-gates=InPlacePodVerticalScaling=true";
+
+/** A server's config.yaml as data: mode 0600, token-file, the resize gate on every component. */
+export const serverConfig: K3sConfigEntries = {
+    "node-name": "s1",
+    "token-file": "/etc/rancher/k3s/charon-token",
+    "write-kubeconfig-mode": "0600",
+    "cluster-cidr": "10.31.0.0/16",
+    "kube-apiserver-arg": [gateOn],
+    "kube-scheduler-arg": [gateOn],
+    "kubelet-arg": [gateOn],
+};
+
+/** An agent's config.yaml as data: it joins the server and reads the token from token-file. */
+export const agentConfig: K3sConfigEntries = {
+    "node-name": "a1",
+    "server": "https://192.0.2.1:6443",
+    "token-file": "/etc/rancher/k3s/charon-token",
+    "kubelet-arg": [gateOn],
+};
+
+/** What a K3sNode fixture may change: its facts, and its k3s config.yaml and drop-in entries. */
+export interface K3sNodeChange extends Partial<Omit<K3sNodeFacts, "k3sConfig">> {
+    config?: K3sConfigEntries;
+    dropIn?: K3sConfigEntries;
+}
+
+/** A host's K3sNode as the cluster layer registers it (by default the first server, compliant with every rule). */
+export function k3sNode(change: K3sNodeChange = {}): FakeResource {
+    const { config, dropIn, ...facts } = change;
+    const role = facts.role ?? "server";
+    const node = facts.node ?? (role === "server" ? "s1" : "a1");
+    const props: K3sNodeFacts = {
+        node,
+        role,
+        firstServer: role === "server",
+        version: "v1.34.2+k3s1",
+        k3sConfig: { config: config ?? (role === "server" ? serverConfig : agentConfig), dropIn: dropIn ?? {} },
+        gpu: false,
+        tokenFile: "/etc/rancher/k3s/charon-token",
+        firewall: { trustedSources: ["10.31.0.0/16", "10.32.0.0/16"], openPorts: ["6443/tcp", "10250/tcp", "8472/udp", "30080/tcp"] },
+        local: false,
+        steps: role === "server" ? { install: `charon-${node}-install`, kubeconfig: `charon-${node}-kubeconfig` } : { install: `charon-${node}-install` },
+        ...facts,
+    };
+    return { type: T.k3sNode, name: `charon-${node}`, urn: `urn:pulumi:test::charon::${T.k3sNode}::charon-${node}`, props };
+}
+
+/** A command as a step of a K3sNode (its child). */
+function stepOf(node: FakeResource, name: string, props: Record<string, any>, extra: Partial<FakeResource> = {}): FakeResource {
+    return { type: T.remote, name, props: { connection: { host: "192.0.2.1", user: "root" }, ...props }, ...extra, opts: { parent: node.urn, ...extra.opts } };
+}
 
 const installBody = "IFS= read -r token\nas_root env INSTALL_K3S_VERSION=\"$CHARON_K3S_VERSION\" INSTALL_K3S_EXEC=\"$CHARON_K3S_ROLE\" sh install.sh";
 
-/** A k3s server install: config.yaml with mode 0600 and the gate, token on stdin from a RandomPassword. */
-export function k3sInstall(opts: { version?: string; config?: string; role?: "server" | "agent" } = {}): FakeResource {
-    const text = scriptText({
-        CHARON_HOST: "s1",
-        CHARON_K3S_ROLE: opts.role ?? "server",
-        CHARON_K3S_VERSION: opts.version ?? "v1.34.2+k3s1",
-        CHARON_K3S_CONFIG: opts.config ?? serverConfig,
-    }, installBody);
-    return {
-        type: T.remote,
-        name: "charon-s1-install",
-        props: { connection: { host: "192.0.2.1", user: "root" }, create: text, update: text, stdin: "generated-token", logging: "stderr" },
-        dependsOn: ["charon-token"],
-    };
+/** The node's install step: the token on stdin from a RandomPassword, only stderr logged. */
+export function k3sInstall(node: FakeResource = k3sNode()): FakeResource {
+    const text = scriptText({ CHARON_HOST: node.props.node }, installBody);
+    return stepOf(node, node.props.steps.install, { create: text, update: text, stdin: "generated-token", logging: "stderr" }, { dependsOn: ["charon-token"] });
 }
 
 export const tokenPassword = (): FakeResource => ({ type: T.password, name: "charon-token", props: { length: 48, special: false } });
 
-/** The command that prints the kubeconfig: stdout secret, only stderr logged. */
-export function kubeconfigReader(): FakeResource {
-    const text = scriptText({ CHARON_HOST: "s1" }, "KUBECONFIG_FILE=/etc/rancher/k3s/k3s.yaml\nas_root cat \"${ROOT}${KUBECONFIG_FILE}\"");
-    return {
-        type: T.remote,
-        name: "charon-s1-kubeconfig",
-        props: { connection: { host: "192.0.2.1" }, create: text, update: text, logging: "stderr" },
-        opts: { additionalSecretOutputs: ["stdout"] },
-    };
+/** The first server's step that prints the kubeconfig: stdout secret, only stderr logged. */
+export function kubeconfigReader(node: FakeResource = k3sNode()): FakeResource {
+    const text = scriptText({ CHARON_HOST: node.props.node }, "KUBECONFIG_FILE=/etc/rancher/k3s/k3s.yaml\nas_root cat \"${ROOT}${KUBECONFIG_FILE}\"");
+    return stepOf(node, node.props.steps.kubeconfig, { create: text, update: text, logging: "stderr" }, { opts: { additionalSecretOutputs: ["stdout"] } });
 }
 
 export function serviceMonitor(name: string, endpoint: Record<string, any>, matchLabels: Record<string, string>): FakeResource {

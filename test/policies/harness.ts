@@ -97,7 +97,7 @@ function resourceArgs(r: FakeResource, config: Record<string, unknown>): Resourc
     };
 }
 
-/** Builds the stack view: every resource with its dependencies resolved to the other fake resources. */
+/** Builds the stack view: every resource with its dependencies and parent resolved to the other fake resources. */
 export function stackResources(resources: FakeResource[]): PolicyResource[] {
     const built = resources.map((r): PolicyResource => ({ ...policyView(r), dependencies: [], propertyDependencies: {} }));
     resources.forEach((r, i) => {
@@ -108,6 +108,12 @@ export function stackResources(resources: FakeResource[]): PolicyResource[] {
             }
             return found;
         });
+        if (r.opts?.parent !== undefined) {
+            built[i].parent = built.find((b) => b.urn === r.opts?.parent);
+            if (!built[i].parent) {
+                throw new Error(`fake resource ${built[i].name} has an unknown parent ${r.opts.parent}`);
+            }
+        }
     });
     return built;
 }

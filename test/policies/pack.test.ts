@@ -6,6 +6,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { load } from "js-yaml";
+import { ajv } from "../../model/check";
 import { policies } from "../../policies/rules";
 
 const root = path.join(__dirname, "..", "..");
@@ -38,6 +39,17 @@ describe("policies: the pack", () => {
         }
     });
 
+    it("hands the CLI JSON Schemas whose defaults satisfy them, and requires nothing the CLI would not fill in", () => {
+        for (const p of policies.filter((x) => x.configSchema)) {
+            const schema = JSON.parse(JSON.stringify(p.configSchema));
+            assert.equal(schema.required, undefined, p.name);
+            const validate = ajv.compile({ type: "object", properties: schema.properties, additionalProperties: false });
+            const defaults = Object.fromEntries(Object.entries<any>(schema.properties).map(([k, v]) => [k, v.default]));
+            assert.ok(validate(defaults), `${p.name}: ${JSON.stringify(validate.errors)}`);
+            assert.equal(validate({ ...defaults, [Object.keys(defaults)[0]]: {} }), false, `${p.name}: its schema accepts anything`);
+        }
+    });
+
     it("ships what the CLI loads: PulumiPolicy.yaml, a package.json with a version, index.ts building the pack", () => {
         const project = load(read("policies/PulumiPolicy.yaml")) as Record<string, unknown>;
         assert.equal(project.runtime, "nodejs");
@@ -64,10 +76,20 @@ describe("policies: the pack", () => {
         }
     });
 
-    it("the README lists every rule with its level", () => {
+    it("the README lists every rule with its level and settings", () => {
         const readme = read("README.md");
         for (const p of policies) {
-            assert.ok(readme.includes(`| \`${p.name}\` | ${p.enforcementLevel} |`), `README misses ${p.name} (${p.enforcementLevel})`);
+            const row = readme.split("\n").find((line) => line.startsWith(`| \`${p.name}\` | ${p.enforcementLevel} |`));
+            assert.ok(row, `README misses ${p.name} (${p.enforcementLevel})`);
+            const settings = p.configSchema?.properties ?? {};
+            for (const key of Object.keys(settings)) {
+                assert.ok(row.includes(`\`${key}\``), `README row of ${p.name} misses its setting ${key}`);
+            }
+            // A default the row shows, as `key` (`default`), is the schema's.
+            for (const [, key, shown] of row.matchAll(/`(\w+)` \(`([^`]*)`\)/g)) {
+                const value = settings[key]?.default;
+                assert.equal(shown, typeof value === "string" ? value : JSON.stringify(value), `README row of ${p.name}: default of ${key}`);
+            }
         }
     });
 });

@@ -59,7 +59,7 @@ describe("policies over the whole program (mock runtime)", function () {
         it(`${preset}: no mandatory violation with the repository's pack configuration`, async () => {
             const { resources } = await program(preset);
             // The rules must have something to check: the layers' key resources are there.
-            for (const type of [T.release, T.remote, T.local, T.isb, T.serviceMonitor, T.secret]) {
+            for (const type of [T.release, T.remote, T.local, T.isb, T.serviceMonitor, T.secret, T.k3sNode]) {
                 if (type === T.remote && preset === "dev" || type === T.local && preset !== "dev") {
                     continue;
                 }
@@ -118,20 +118,9 @@ describe("policies over the whole program (mock runtime)", function () {
             "grafana-admin-from-secret": { preset: "dev", breakIt: (rs) => changed(rs, T.release, /^monitoring-grafana$/, (r) => { delete r.props.values.admin.existingSecret; }) },
             "k3s-kubeconfig-mode": {
                 preset: "dev",
-                breakIt: (rs) => changed(rs, T.local, /-install$/, (r) => {
-                    for (const k of ["create", "update"]) {
-                        r.props[k] = String(r.props[k]).replace("write-kubeconfig-mode: \"0600\"", "write-kubeconfig-mode: \"0644\"");
-                    }
-                }),
+                breakIt: (rs) => changed(rs, T.k3sNode, /^charon-dev$/, (r) => { r.props.k3sConfig.config["write-kubeconfig-mode"] = "0644"; }),
             },
-            "k3s-in-place-resize": {
-                preset: "gpu-node",
-                breakIt: (rs) => changed(rs, T.remote, /-install$/, (r) => {
-                    for (const k of ["create", "update"]) {
-                        r.props[k] = String(r.props[k]).replace(/v1\.\d+\.\d+\+k3s\d+/g, "v1.25.16+k3s4");
-                    }
-                }),
-            },
+            "k3s-in-place-resize": { preset: "gpu-node", breakIt: (rs) => changed(rs, T.k3sNode, /^charon-gpu1$/, (r) => { r.props.version = "v1.25.16+k3s4"; }) },
             "k3s-secret-outputs": { preset: "dev", breakIt: (rs) => changed(rs, T.local, /-kubeconfig$/, (r) => { r.opts = { ...r.opts, additionalSecretOutputs: [] }; }) },
             "k3s-token-generated": { preset: "cluster", breakIt: (rs) => changed(rs, T.remote, /-a1-install$/, (r) => { r.dependsOn = r.dependsOn?.filter((d) => !/token/.test(d)); }) },
             "gpu-runtime-class": { preset: "gpu-node", breakIt: (rs) => changed(rs, T.release, /device-plugin/, (r) => { delete r.props.values.runtimeClassName; }) },

@@ -1,7 +1,8 @@
 /**
- * The whole program under the mock runtime, seen the way the policy analyzer sees it: every registered resource
- * with its inputs, its resource options (additionalSecretOutputs, ignoreChanges, protect, parent) and its dependencies, plus the stack's outputs.
- * Wraps test/helpers/pulumi-mocks.ts's runProgram, which records the resource options too.
+ * The whole program under the mock runtime, seen the way the policy analyzer sees it: every registered resource,
+ * components included (the engine analyzes them too: a K3sNode's props are its host's facts), with its inputs, its
+ * resource options (additionalSecretOutputs, ignoreChanges, protect, parent) and its dependencies, plus the stack's
+ * outputs. Wraps test/helpers/pulumi-mocks.ts's runProgram, which records the resource options too.
  */
 import { ProgramRun, runProgram } from "../helpers/pulumi-mocks";
 import { FakeResource } from "./harness";
@@ -15,7 +16,7 @@ export interface AnalyzedProgram {
 export async function analyzeProgram(settings: Record<string, unknown>, opts: { secretKeys?: string[] } = {}): Promise<AnalyzedProgram> {
     const run = await runProgram(settings, { secretKeys: opts.secretKeys });
     const byUrn = new Map(run.resources.map((r) => [r.urn, r]));
-    const resources: FakeResource[] = run.resources.filter((r) => r.custom).map((r) => ({
+    const resources: FakeResource[] = run.resources.map((r) => ({
         type: r.type,
         name: r.name,
         urn: r.urn,
@@ -28,10 +29,5 @@ export async function analyzeProgram(settings: Record<string, unknown>, opts: { 
         },
         dependsOn: r.dependencies.map((d) => byUrn.get(d)?.name).filter((n): n is string => n !== undefined),
     }));
-    // Dependencies may point at components; keep only those the stack view can resolve.
-    const names = new Set(resources.map((r) => r.name));
-    for (const r of resources) {
-        r.dependsOn = (r.dependsOn ?? []).filter((d) => names.has(d));
-    }
     return { run, resources };
 }

@@ -5,9 +5,9 @@
  */
 import * as fs from "node:fs";
 import * as yaml from "js-yaml";
-import { checkValue } from "../../model/check";
-import { Type } from "../../model/schema";
-import { ControlLoopsSettingsSchema, type ControlLoopsSettings } from "../../components/controllers/loops-settings";
+import { checkValue } from "../model/check";
+import { Type } from "../model/schema";
+import { ControlLoopsSettingsSchema, type ControlLoopsSettings } from "../components/controllers/loops-settings";
 
 export interface ReplaySettings {
     settings: ControlLoopsSettings;

@@ -3,8 +3,8 @@
  * function's signals as columns (or one `signals` column when there are many, as with per-pod signals), what was
  * asked, and what the runtime did with it. Text (aligned) or CSV.
  */
-import type { TickReport } from "../runtime/loop";
-import type { Action, TargetState } from "../runtime/types";
+import type { TickReport } from "../controllers/runtime/loop";
+import type { Action, TargetState } from "../controllers/runtime/types";
 
 /** What an action would change, read from the observed target (for held actions, which carry no previous values). */
 function observedBefore(action: Action, target: TargetState | undefined): { replicas?: number; cpuMillis?: number; memoryBytes?: number } {
@@ -14,7 +14,7 @@ function observedBefore(action: Action, target: TargetState | undefined): { repl
     const pod = action.kind === "resize" ? target?.pods.find((p) => p.name === action.pod) : undefined;
     return { cpuMillis: pod?.cpuRequestMillis, memoryBytes: pod?.memoryRequestBytes };
 }
-import { formatCpu, formatMemory } from "../runtime/quantity";
+import { formatCpu, formatMemory } from "../controllers/runtime/quantity";
 
 /** A number with at most 4 significant decimals, as a table cell. */
 export function cell(v: number): string {

@@ -6,8 +6,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as zlib from "node:zlib";
-import { FIXED_COLUMNS } from "../../harvester/writers/table";
-import type { RawSeries } from "../runtime/evaluate";
+import { FIXED_COLUMNS } from "../harvester/writers/table";
+import type { RawSeries } from "../controllers/runtime/evaluate";
 
 export interface RunRecord {
     dir: string;

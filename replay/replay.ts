@@ -5,11 +5,11 @@
  * it starts from what the harvest recorded (or what the caller says) and every approved action takes effect at
  * once. Replay is open-loop: the measurements are the recorded ones, not how the system would have responded.
  */
-import { type SeriesStore, evaluateAll, evaluateSeries } from "../runtime/evaluate";
-import type { LoopConfig } from "../runtime/config";
-import { ControlLoop, type TickReport } from "../runtime/loop";
-import { CONTROLLER_METRICS } from "../runtime/metric-names";
-import type { Decide, PodState, TargetState } from "../runtime/types";
+import { type SeriesStore, evaluateAll, evaluateSeries } from "../controllers/runtime/evaluate";
+import type { LoopConfig } from "../controllers/runtime/config";
+import { ControlLoop, type TickReport } from "../controllers/runtime/loop";
+import { CONTROLLER_METRICS } from "../controllers/runtime/metric-names";
+import type { Decide, PodState, TargetState } from "../controllers/runtime/types";
 
 export interface InitialTarget {
     replicas?: number;
