@@ -8,7 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { resolveSettings, rawSettingsFromConfig, SettingsError } from "../stacks";
-import { backendUrl } from "./backend";
+import { backendUrl } from "../automation/backend";
 import { policyConfigFor, policyConfigProblems } from "./policy-config";
 import {
     effectiveDocument, FileProblem, layerProblems, MissingStackFileError, programConfig, readStackDocument, readUserLayer,

@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { STACK_NAME, userLayerFor } from "./check";
-import { CliUnavailableError } from "./pulumi-cli";
+import { CliUnavailableError } from "../automation/pulumi-cli";
 import {
     effectiveDocument, formatConfigPath, getAtPath, isSecure, MissingStackFileError, parseConfigPath, readStackDocument,
     readYamlFile, repoRoot, setAtPath, StackDocument, stackFilePath, writeUserLayer,

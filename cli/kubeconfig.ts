@@ -12,7 +12,7 @@ import * as readline from "node:readline/promises";
 import { parseArgs } from "node:util";
 import * as yaml from "js-yaml";
 import { STACK_NAME } from "./check";
-import { CliUnavailableError } from "./pulumi-cli";
+import { CliUnavailableError } from "../automation/pulumi-cli";
 import { MissingStackError, stackKubeconfig } from "./workspace";
 
 export class KubeconfigError extends Error {}

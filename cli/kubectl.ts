@@ -11,7 +11,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { STACK_NAME } from "./check";
 import { httpTransport, KubeClientError, kubeTarget, parseKubeCommand, runKubeCommand } from "./kube-client";
-import { CliUnavailableError } from "./pulumi-cli";
+import { CliUnavailableError } from "../automation/pulumi-cli";
 import { MissingStackError, stackKubeconfig } from "./workspace";
 
 export class KubectlUsageError extends Error {}

@@ -14,6 +14,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
+import { configDir } from "../automation/backend";
 import { closest } from "./suggest";
 
 export const repoRoot = path.resolve(__dirname, "..");
@@ -210,10 +211,7 @@ export interface UserLayer {
     secrets: Record<string, { secure: string }>;
 }
 
-/** `~/.config/charon` (or `$XDG_CONFIG_HOME/charon`): the passphrase and the users' stack layers. */
-export function configDir(env: NodeJS.ProcessEnv = process.env, home: string = os.homedir()): string {
-    return path.join(env.XDG_CONFIG_HOME ?? path.join(home, ".config"), "charon");
-}
+export { configDir };
 
 /** A directory name for a backend URL: file:///home/ada → file-home-ada, s3://bucket/x → s3-bucket-x. */
 export function backendSlug(backend: string): string {

@@ -11,7 +11,7 @@ import { parseArgs } from "node:util";
 import { checkStack, formatCheck, STACK_NAME } from "./check";
 import { engineFailure, formatViolations, plain, ViolationCollector } from "./engine-report";
 import { policyConfigFor } from "./policy-config";
-import { CliUnavailableError } from "./pulumi-cli";
+import { CliUnavailableError } from "../automation/pulumi-cli";
 import { MissingStackFileError, repoRoot } from "./stack-files";
 import { MissingStackError, openStack, withEngineConfig } from "./workspace";
 

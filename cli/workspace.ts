@@ -7,8 +7,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
 import { CommandError, LocalWorkspace, PulumiCommand, Stack, StackNotFoundError } from "@pulumi/pulumi/automation";
-import { backendUrl, chooseBackend, describeBackend } from "./backend";
-import { findOrInstallCli } from "./pulumi-cli";
+import { backendUrl, chooseBackend, describeBackend } from "../automation/backend";
+import { findOrInstallCli } from "../automation/pulumi-cli";
 import {
     effectiveDocument, MissingStackFileError, readStackDocument, readUserLayer, readYamlFile, repoRoot, StackDocument,
     stackFilePath, UserLayer, userLayerPath, writeEngineConfigFile, writeUserLayer,

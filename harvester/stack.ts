@@ -38,8 +38,8 @@ export const pulumiStackOutputs: StackOutputsReader = async (stackName, workDir)
     // require, not import(): the bundle is CommonJS and the SDK's automation folder is not an ES module entry.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { LocalWorkspace, PulumiCommand } = require("@pulumi/pulumi/automation") as typeof import("@pulumi/pulumi/automation");
-    const { pinnedInstallRoot } = await import("../cli/pulumi-cli");
-    const { chooseBackend } = await import("../cli/backend");
+    const { pinnedInstallRoot } = await import("../automation/pulumi-cli");
+    const { chooseBackend } = await import("../automation/backend");
     const { pulumiCliVersion } = await import("../components/versions");
     let pulumiCommand;
     try {

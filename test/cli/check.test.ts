@@ -8,7 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { checkStack, formatCheck, runCheck } from "../../cli/check";
 import { packPolicies, policyConfigProblems } from "../../cli/policy-config";
-import { backendUrl } from "../../cli/backend";
+import { backendUrl } from "../../automation/backend";
 import { userLayerPath, writeUserLayer } from "../../cli/stack-files";
 import { tempCheckout } from "./checkout";
 

@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { backendUrl, chooseBackend, loggedInBackend } from "../../cli/backend";
+import { backendUrl, chooseBackend, loggedInBackend } from "../../automation/backend";
 import { parseCommandLine, policyConfigFor } from "../../cli/stack";
 import { pulumiCliVersion } from "../../components/versions";
 import { tempCheckout } from "./checkout";

@@ -1,9 +1,12 @@
-/** Backend and secrets-provider defaults for the main-job commands. */
+/**
+ * How the project reaches its Pulumi backend, for the main-job commands (cli/) and the harvester's --stack alike: the
+ * user's login or else the local file backend in the home directory, and for a local backend the passphrase of the
+ * stacks' secrets. A folder of its own below both, so neither imports the other.
+ */
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { configDir } from "./stack-files";
 
 export interface BackendChoice {
     /** Environment for the Pulumi CLI (PULUMI_BACKEND_URL, PULUMI_CONFIG_PASSPHRASE(_FILE) when we set them). */
@@ -31,6 +34,11 @@ export function loggedInBackend(env: NodeJS.ProcessEnv, home: string): string | 
     } catch {
         return undefined;
     }
+}
+
+/** `~/.config/charon` (or `$XDG_CONFIG_HOME/charon`): the passphrase and the users' stack layers. */
+export function configDir(env: NodeJS.ProcessEnv = process.env, home: string = os.homedir()): string {
+    return path.join(env.XDG_CONFIG_HOME ?? path.join(home, ".config"), "charon");
 }
 
 /**
