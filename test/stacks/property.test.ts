@@ -62,7 +62,8 @@ const withoutKeys = (schema: Schema, drop: string[]): Schema =>
 
 /**
  * What varies: every layer's settings from its schema. Kept fixed: the machines (each preset's layout), and the
- * values that name files on this machine (air-gapped k3s files, a chart directory, custom controllers' code),
+ * values that name files on this machine (air-gapped k3s files, a chart directory, custom controllers' code, your own
+ * manifests; their loading is tested in test/workflows/manifests.test.ts),
  * which the model checks against the filesystem.
  */
 const layers = fc.record({
@@ -70,7 +71,7 @@ const layers = fc.record({
     monitoring: arbitraryOf(props.monitoring),
     numaflow: arbitraryOf(props.numaflow),
     gpu: arbitraryOf(props.gpu),
-    workflows: arbitraryOf(props.workflows),
+    workflows: arbitraryOf(withoutKeys(props.workflows, ["manifests"])),
     experiments: arbitraryOf(props.experiments),
     harvest: arbitraryOf(props.harvest),
     controllers: arbitraryOf(withoutKeys(props.controllers, ["custom"])),

@@ -9,7 +9,10 @@ import { type ChildProcess, spawn } from "node:child_process";
 import * as os from "node:os";
 import * as path from "node:path";
 import { SettingsError, resolveStack } from "../../stacks";
+import { policies } from "../../policies/rules";
 import { chartDirectory } from "../helpers/chart-directory";
+import { type PackConfig, runPolicies } from "../policies/harness";
+import { analyzeProgram } from "../policies/program";
 import { ProgramFailure, runProgram, type ProgramRun } from "../helpers/pulumi-mocks";
 
 const pipelineYaml = `# my own Numaflow pipeline
@@ -128,6 +131,16 @@ describe("workflows: your own manifests (charon:workflows.manifests)", function 
             assert.deepEqual(again.resources.filter((r) => r.name.startsWith("workflow-")).map((r) => r.name).sort(),
                 ["workflow-tools-configmap-tools-config", "workflow-tools-deployment-tools"]);
         });
+    });
+
+    it("the policy pack refuses an image without a pinned tag in your own manifests", async () => {
+        const file = write("unpinned/deployment.yaml", deploymentYaml.replace("busybox:1.37.0", "busybox"));
+        const analyzed = await analyzeProgram({ charts: { source: charts.dir }, workflows: { manifests: [{ name: "unpinned", path: path.dirname(file) }] } });
+        const pack: PackConfig = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "..", "policies", "config", "default.json"), "utf8"));
+        const found = (await runPolicies(policies, analyzed.resources, pack)).filter((v) => v.level === "mandatory");
+        const deployment = analyzed.run.named("workflow-unpinned-deployment-tools");
+        assert.deepEqual(found.map((v) => [v.policy, v.urn]), [["images-pinned", deployment.urn]]);
+        assert.match(found[0].message, /docker\.io\/library\/busybox/);
     });
 
     describe("refused before any resource, each with its exact message", () => {
