@@ -4,13 +4,12 @@
  */
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { checkStack, formatCheck, runCheck } from "../../cli/check";
 import { packPolicies, policyConfigProblems } from "../../cli/policy-config";
 import { backendUrl } from "../../automation/backend";
 import { userLayerPath, writeUserLayer } from "../../cli/stack-files";
-import { tempCheckout } from "./checkout";
+import { removeScratch, scratch, tempCheckout } from "./checkout";
 
 const repo = path.resolve(__dirname, "..", "..");
 const readme = fs.readFileSync(path.join(repo, "README.md"), "utf8");
@@ -18,7 +17,7 @@ const fixture = path.join(__dirname, "fixtures", "readme-check");
 
 /** A root holding one stack file and optionally its policy configuration. */
 function stackRoot(stack: string, stackFile: string, policy?: string): string {
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), "charon-check-"));
+    const root = scratch("check");
     fs.mkdirSync(path.join(root, "policies", "config"), { recursive: true });
     fs.copyFileSync(path.join(repo, "policies", "config", "default.json"), path.join(root, "policies", "config", "default.json"));
     fs.writeFileSync(path.join(root, `Pulumi.${stack}.yaml`), stackFile);
@@ -33,7 +32,7 @@ function capture(): { write: (s: string) => void; text: () => string } {
     return { write: (s: string) => void (text += s), text: () => text };
 }
 
-function check(root: string, stack: string, home = fs.mkdtempSync(path.join(os.tmpdir(), "charon-home-"))) {
+function check(root: string, stack: string, home = scratch("home")) {
     const out = capture();
     const err = capture();
     const code = runCheck(["--stack", stack], { root, env: { HOME: home }, home }, out, err);
@@ -41,6 +40,7 @@ function check(root: string, stack: string, home = fs.mkdtempSync(path.join(os.t
 }
 
 describe("npm run check", () => {
+    after(removeScratch);
     it("the README's example is exactly what the command prints for test/cli/fixtures/readme-check", function () {
         this.timeout(120_000);
         const block = /<!-- check-example:begin[^>]*-->\n```\n\$ (npm run check -- --stack lab)\n([\s\S]*?)```\n<!-- check-example:end -->/.exec(readme);
@@ -109,7 +109,7 @@ describe("npm run check", () => {
     it("counts the secrets of the user's layer: a remote stack is complete with the key set there", () => {
         const stackFile = fs.readFileSync(path.join(repo, "stacks", "examples", "Pulumi.gpu-node.yaml"), "utf8");
         const root = stackRoot("gpu", stackFile);
-        const home = fs.mkdtempSync(path.join(os.tmpdir(), "charon-home-"));
+        const home = scratch("home");
         const without = check(root, "gpu", home);
         assert.equal(without.code, 1);
         assert.match(without.stdout, /charon:hosts\[0\]\.privateKey: remote host "gpu1" has no SSH credentials/);

@@ -10,6 +10,21 @@ import * as path from "node:path";
 
 export const repoRoot = path.resolve(__dirname, "..", "..");
 
+const scratches: string[] = [];
+
+/** A new temporary directory, removed by removeScratch() (each suite's after hook). */
+export function scratch(prefix: string): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `charon-${prefix}-`));
+    scratches.push(dir);
+    return dir;
+}
+
+export function removeScratch(): void {
+    for (const dir of scratches.splice(0)) {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
+
 export interface Checkout {
     root: string;
     home: string;

@@ -8,6 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
 import { defaultKubeconfigFile, mergeIntoFile, mergeKubeconfig, namedEntries, parseKubeconfigArgs } from "../../cli/kubeconfig";
+import { removeScratch, scratch } from "./checkout";
 
 /** What a k3s server writes (and the stack exports, server rewritten): everything named `default`. */
 const k3s = (server: string) => yaml.dump({
@@ -27,7 +28,7 @@ const theirs = yaml.dump({
 });
 
 function home(): string {
-    return fs.mkdtempSync(path.join(os.tmpdir(), "charon-kubehome-"));
+    return scratch("kubehome");
 }
 
 async function quiet<T>(fn: () => Promise<T>): Promise<{ value: T; log: string }> {
@@ -42,6 +43,7 @@ async function quiet<T>(fn: () => Promise<T>): Promise<{ value: T; log: string }
 }
 
 describe("npm run kubeconfig", () => {
+    after(removeScratch);
     it("takes the stack's context as three entries named after the stack", () => {
         const e = namedEntries(k3s("https://10.0.0.10:6443"), "charon-dev");
         assert.deepEqual(e.context, { name: "charon-dev", context: { cluster: "charon-dev", user: "charon-dev" } });

@@ -9,13 +9,14 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { findKubectl, runKubectl, splitArgs, writeTempKubeconfig } from "../../cli/kubectl";
+import { removeScratch, scratch } from "./checkout";
 
 const repo = path.resolve(__dirname, "..", "..");
 const KUBECONFIG_TEXT = "apiVersion: v1\nkind: Config\nclusters: []\n# client-key-data: c2VjcmV0\n";
 
 /** A kubectl that records what it was given (args, KUBECONFIG, the file's and directory's modes, content), then runs `tail`. */
 function recordingKubectl(tail: string): { bin: string; record: string } {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "charon-fake-kubectl-"));
+    const dir = scratch("fake-kubectl");
     const record = path.join(dir, "record");
     const bin = path.join(dir, "kubectl");
     fs.writeFileSync(bin, [
@@ -43,6 +44,7 @@ async function waitFor(file: string, ms = 20_000): Promise<void> {
 }
 
 describe("npm run kubectl: kubectl with the stack's kubeconfig in a temporary file", () => {
+    after(removeScratch);
     it("takes --stack first and passes every other argument to kubectl untouched", () => {
         assert.deepEqual(splitArgs(["get", "nodes"], "dev"), { stack: "dev", args: ["get", "nodes"] });
         assert.deepEqual(splitArgs(["--stack", "cluster", "get", "pods", "--stack", "x"], "dev"), { stack: "cluster", args: ["get", "pods", "--stack", "x"] });
@@ -54,7 +56,7 @@ describe("npm run kubectl: kubectl with the stack's kubeconfig in a temporary fi
 
     it("finds kubectl on PATH, never the project's node_modules/.bin", () => {
         const { bin } = recordingKubectl("exit 0");
-        const shadow = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "charon-nm-")), "node_modules", ".bin");
+        const shadow = path.join(scratch("nm"), "node_modules", ".bin");
         fs.mkdirSync(shadow, { recursive: true });
         fs.copyFileSync(bin, path.join(shadow, "kubectl"));
         fs.chmodSync(path.join(shadow, "kubectl"), 0o755);
@@ -76,7 +78,7 @@ describe("npm run kubectl: kubectl with the stack's kubeconfig in a temporary fi
     });
 
     it("a kubectl that cannot start still leaves nothing behind", async () => {
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "charon-bad-"));
+        const dir = scratch("bad");
         const before = new Set(fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith("charon-kubeconfig-")));
         const code = await runKubectl(path.join(dir, "no-such-kubectl"), KUBECONFIG_TEXT, ["version"]);
         assert.equal(code, 1);
@@ -88,7 +90,7 @@ describe("npm run kubectl: kubectl with the stack's kubeconfig in a temporary fi
         it(`${signal} to the command reaches kubectl, and the file is removed before it exits`, async function () {
             this.timeout(60_000);
             const { bin, record } = recordingKubectl("exec sleep 30");
-            const driver = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "charon-driver-")), "driver.ts");
+            const driver = path.join(scratch("driver"), "driver.ts");
             fs.writeFileSync(driver, [
                 `import { runKubectl } from ${JSON.stringify(path.join(repo, "cli", "kubectl"))};`,
                 `runKubectl(${JSON.stringify(bin)}, ${JSON.stringify(KUBECONFIG_TEXT)}, ["get", "pods", "--watch"]).then((code) => process.exit(code));`,

@@ -6,9 +6,9 @@
 import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { findTool, MissingToolError, requireTool, SETUP_COMMAND, TOOLS, type ToolName } from "../helpers/tools";
+import { removeScratch, scratch } from "./checkout";
 
 const root = path.resolve(__dirname, "..", "..");
 const setup = path.join(root, "tools", "setup.sh");
@@ -20,6 +20,7 @@ function runSetup(args: string[], env: NodeJS.ProcessEnv) {
 }
 
 describe("setup (tools/setup.sh) and requireTool", () => {
+    after(removeScratch);
     it("is the package.json setup script, and .ci/run and the README use it", () => {
         const pkg = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8"));
         assert.equal(pkg.scripts.setup, "bash tools/setup.sh");
@@ -53,7 +54,7 @@ describe("setup (tools/setup.sh) and requireTool", () => {
         if (found) {
             assert.equal(requireTool("shellcheck"), found);
         }
-        const empty = fs.mkdtempSync(path.join(os.tmpdir(), "charon-notools-"));
+        const empty = scratch("notools");
         const env = { PATH: empty, HOME: empty };
         for (const name of Object.keys(TOOLS) as ToolName[]) {
             if (name === "prometheus" || name === "promtool") {
@@ -73,7 +74,7 @@ describe("setup (tools/setup.sh) and requireTool", () => {
 
     it("a test needing a missing tool fails in mocha with exactly that one line, no stack trace", function () {
         this.timeout(60_000);
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "charon-needs-"));
+        const dir = scratch("needs");
         try {
             fs.writeFileSync(path.join(dir, "needs.test.ts"), [
                 `import { requireTool } from ${JSON.stringify(path.join(root, "test", "helpers", "tools"))};`,
@@ -81,7 +82,7 @@ describe("setup (tools/setup.sh) and requireTool", () => {
             ].join("\n"));
             const r = spawnSync(process.execPath, [path.join(root, "node_modules", "mocha", "bin", "mocha.js"), "--no-config", "--require", "tsx/cjs",
                 path.join(dir, "needs.test.ts")], {
-                cwd: root, encoding: "utf8", env: { PATH: fs.mkdtempSync(path.join(os.tmpdir(), "charon-nopath-")), HOME: dir },
+                cwd: root, encoding: "utf8", env: { PATH: scratch("nopath"), HOME: dir },
             });
             assert.equal(r.status, 1, r.stdout + r.stderr);
             const failure = r.stdout.slice(r.stdout.indexOf("1) runs shellcheck:"));
@@ -93,7 +94,7 @@ describe("setup (tools/setup.sh) and requireTool", () => {
 
     it("--check reports what is missing, installs nothing, exits 1; --print-env names its tool directory", function () {
         this.timeout(30_000);
-        const cache = fs.mkdtempSync(path.join(os.tmpdir(), "charon-cache-"));
+        const cache = scratch("cache");
         const started = Date.now();
         const r = runSetup(["--check"], { CHARON_CACHE: cache, PATH: `${nodeDir}:/usr/bin:/bin` });
         assert.ok(Date.now() - started < 10_000, "the checks take seconds, not minutes");

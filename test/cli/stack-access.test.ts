@@ -9,10 +9,9 @@ import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
-import { pulumiForTests, tempCheckout, type Checkout } from "./checkout";
+import { type Checkout, pulumiForTests, removeScratch, scratch, tempCheckout } from "./checkout";
 
 const KUBECONFIG = [
     "apiVersion: v1", "kind: Config",
@@ -31,7 +30,7 @@ function stackWithOutputs(checkout: Checkout, cliDirs: string[], name: string, o
     }
     const env = { ...process.env, PATH: [...cliDirs, process.env.PATH].join(":"), HOME: checkout.home, PULUMI_BACKEND_URL: `file://${checkout.home}`,
         PULUMI_CONFIG_PASSPHRASE_FILE: passphrase, PULUMI_SKIP_UPDATE_CHECK: "true" };
-    const ws = fs.mkdtempSync(path.join(os.tmpdir(), "charon-ws-"));
+    const ws = scratch("ws");
     fs.writeFileSync(path.join(ws, "Pulumi.yaml"), "name: charon\nruntime: nodejs\n");
     const run = (args: string[]) => {
         const r = spawnSync("pulumi", [...args, "--non-interactive"], { cwd: ws, env, encoding: "utf8" });
@@ -52,7 +51,7 @@ function stackWithOutputs(checkout: Checkout, cliDirs: string[], name: string, o
 
 /** A directory with every command of /usr/bin and /bin except kubectl (a machine without kubectl). */
 function binWithoutKubectl(): string {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "charon-nokubectl-"));
+    const dir = scratch("nokubectl");
     for (const from of ["/usr/bin", "/bin"]) {
         for (const f of fs.readdirSync(from)) {
             if (f !== "kubectl" && !fs.existsSync(path.join(dir, f))) {
@@ -64,6 +63,7 @@ function binWithoutKubectl(): string {
 }
 
 describe("npm run outputs / kubectl / kubeconfig against a stack's outputs (real Pulumi CLI)", function () {
+    after(removeScratch);
     this.timeout(240_000);
     const cli = pulumiForTests();
     let checkout: Checkout;
@@ -86,7 +86,7 @@ describe("npm run outputs / kubectl / kubeconfig against a stack's outputs (real
     });
 
     it("kubectl on PATH gets the stack's kubeconfig in a 0600 file that is gone afterwards; its exit code is kept", () => {
-        const fake = fs.mkdtempSync(path.join(os.tmpdir(), "charon-kubectl-bin-"));
+        const fake = scratch("kubectl-bin");
         const record = path.join(fake, "record");
         fs.writeFileSync(path.join(fake, "kubectl"), [
             "#!/bin/sh",
@@ -110,7 +110,7 @@ describe("npm run outputs / kubectl / kubeconfig against a stack's outputs (real
 
     it("without kubectl the built-in client runs, saying so, and names the server it cannot reach", () => {
         const bin = binWithoutKubectl();
-        const pulumiOnly = fs.mkdtempSync(path.join(os.tmpdir(), "charon-pulumi-only-"));
+        const pulumiOnly = scratch("pulumi-only");
         fs.symlinkSync(cli!.which, path.join(pulumiOnly, "pulumi"));
         const r = spawnSync("bash", ["-c", "npm run --silent kubectl -- get nodes"], {
             cwd: checkout.root, encoding: "utf8",

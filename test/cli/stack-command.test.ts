@@ -1,19 +1,19 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { backendUrl, chooseBackend, loggedInBackend } from "../../automation/backend";
 import { parseCommandLine, policyConfigFor } from "../../cli/stack";
 import { pulumiCliVersion } from "../../components/versions";
-import { tempCheckout } from "./checkout";
+import { removeScratch, scratch, tempCheckout } from "./checkout";
 
 const repoRoot = path.resolve(__dirname, "..", "..");
 
 function tempHome(): string {
-    return fs.mkdtempSync(path.join(os.tmpdir(), "charon-home-"));
+    return scratch("home");
 }
 
 describe("main-job commands (npm run up/preview/destroy/outputs)", () => {
+    after(removeScratch);
     it("pins the CLI version the installed SDK expects", () => {
         const sdk = JSON.parse(fs.readFileSync(path.join(repoRoot, "node_modules/@pulumi/pulumi/package.json"), "utf8"));
         assert.equal(pulumiCliVersion, sdk.version);
@@ -32,7 +32,7 @@ describe("main-job commands (npm run up/preview/destroy/outputs)", () => {
     });
 
     it("runs the policy pack with the stack's own policy config when there is one, else the default", () => {
-        const root = fs.mkdtempSync(path.join(os.tmpdir(), "charon-policy-"));
+        const root = scratch("policy");
         fs.mkdirSync(path.join(root, "policies", "config"), { recursive: true });
         fs.writeFileSync(path.join(root, "policies", "config", "cluster.json"), "{}");
         assert.equal(policyConfigFor("cluster", root), path.join(root, "policies", "config", "cluster.json"));

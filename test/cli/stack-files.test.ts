@@ -4,17 +4,18 @@
  */
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import * as fc from "fast-check";
 import {
     backendSlug, effectiveDocument, formatConfigPath, getAtPath, layerProblems, parseConfigPath, programConfig,
     readStackDocument, readUserLayer, setAtPath, userLayerPath, writeEngineConfigFile, writeUserLayer,
 } from "../../cli/stack-files";
+import { removeScratch, scratch } from "./checkout";
 
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "charon-sf-"));
+const tmp = () => scratch("sf");
 
 describe("stack files and the user's layer", () => {
+    after(removeScratch);
     it("reads config paths the way Pulumi's --path does", () => {
         assert.deepEqual(parseConfigPath("charon:sshPrivateKey"), { key: "charon:sshPrivateKey", path: [] });
         assert.deepEqual(parseConfigPath("charon:hosts[1].privateKey"), { key: "charon:hosts", path: [1, "privateKey"] });

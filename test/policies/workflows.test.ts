@@ -8,10 +8,10 @@
 import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { load } from "js-yaml";
 import { requireTool } from "../helpers/tools";
+import { removeScratch, scratch } from "../cli/checkout";
 
 const root = path.join(__dirname, "..", "..");
 const dir = path.join(root, ".github", "workflows");
@@ -23,6 +23,7 @@ const runs = (wf: any, job: string): string[] => steps(wf, job).filter((s) => s.
 const action = (wf: any, job: string, prefix: string) => steps(wf, job).filter((s) => String(s.uses ?? "").startsWith(prefix));
 
 describe("pull-request flow (.github/workflows)", () => {
+    after(removeScratch);
     const files = fs.readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort();
 
     it("passes actionlint (and the shellcheck of its run scripts)", function () {
@@ -87,7 +88,7 @@ describe("pull-request flow (.github/workflows)", () => {
 
     it("ready.sh: a backend (token, or URL and passphrase) and the SSH key, else a notice and ready=false", () => {
         const check = (env: Record<string, string>) => {
-            const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "charon-gh-")), "output");
+            const out = path.join(scratch("gh"), "output");
             const r = spawnSync("bash", [path.join(scripts, "ready.sh"), "preview", "cluster"], { encoding: "utf8", env: { PATH: process.env.PATH, GITHUB_OUTPUT: out, ...env } });
             assert.equal(r.status, 0, r.stderr);
             return { stdout: r.stdout, output: fs.readFileSync(out, "utf8") };
@@ -139,7 +140,7 @@ describe("pull-request flow (.github/workflows)", () => {
     it("the PR comment leads with the preview's report and folds the whole output below it, one comment per stack", async () => {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const comment = require(path.join(scripts, "preview-comment.js"));
-        const output = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "charon-pr-")), "preview.txt");
+        const output = path.join(scratch("pr"), "preview.txt");
         fs.writeFileSync(output, "Previewing update (cluster):\n+ lots of diff\nResources:\n    + 58 to create\n\nPolicy violations: 1 mandatory (these stop the update), 0 advisory\n  mandatory  images-pinned  x: y\n");
         const calls: any[] = [];
         const github = {
