@@ -89,7 +89,7 @@ describe("npm run check", () => {
             "  - encryptionSalt: unknown top-level key; a stack file holds config, encryptionsalt, encryptedkey, secretsprovider, environment",
             "  - charon:preset: settings go under config: (indented below it), not at the top of the file",
             "  - preset: config key without a namespace; charon's settings are charon:<name>, e.g. charon:preset",
-            "  - charon:sshPrivateKey: is stored in plain text; store it encrypted with `pulumi config set --secret charon:sshPrivateKey < ~/.ssh/id_ed25519`",
+            "  - charon:sshPrivateKey: is stored in plain text; store it encrypted with `npm run config -- set --secret charon:sshPrivateKey < ~/.ssh/id_ed25519`",
             "policies/config/many.json: 2 problems",
             "  - nodeport-allowlist.allowedNodePorts: \"30080\" is not valid; expected a list",
             "  - isb-replicas.enforcementLevel: \"off\" is not valid; expected one of \"advisory\", \"mandatory\", \"remediate\", \"disabled\"",

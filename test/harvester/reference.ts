@@ -4,6 +4,7 @@
  */
 import { parse as parseCsvText } from "csv-parse/sync";
 import { execFileSync } from "node:child_process";
+import { requireTool } from "../helpers/tools";
 
 export type SeriesMap = Map<string, [number, number][]>;
 
@@ -87,8 +88,8 @@ export function parseCsv(text: string): string[][] {
     return parseCsvText(text, { relaxColumnCount: true, recordDelimiter: ["\r\n", "\n"] }) as string[][];
 }
 
-/** Runs a python3 snippet that prints JSON; argv[1..] are `args`. Fails loudly if pyarrow is missing. */
+/** Runs a snippet with the Python that has pyarrow and prints JSON; argv[1..] are `args` (one line naming the setup when missing). */
 export function python(script: string, args: string[]): any {
-    const out = execFileSync("python3", ["-c", script, ...args], { encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
+    const out = execFileSync(requireTool("pyarrow"), ["-c", script, ...args], { encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
     return JSON.parse(out);
 }
