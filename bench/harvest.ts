@@ -20,7 +20,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { PROMTOOL_BIN, backfillFamilies, startPrometheus, type OmFamily } from "../test/helpers/prometheus";
+import { promtoolBin, backfillFamilies, startPrometheus, type OmFamily } from "../test/helpers/prometheus";
 
 const execFileP = promisify(execFile);
 const ROOT = path.resolve(__dirname, "..");
@@ -118,7 +118,7 @@ function curlArgs(url: string, queries: string[], start: number, end: number, st
 async function promtoolRange(url: string, queries: string[], start: number, end: number, stepMs: number): Promise<number> {
     const t0 = performance.now();
     for (const q of queries) {
-        await execFileP(PROMTOOL_BIN, ["query", "range", `--start=${start / 1000}`, `--end=${end / 1000}`,
+        await execFileP(promtoolBin(), ["query", "range", `--start=${start / 1000}`, `--end=${end / 1000}`,
             `--step=${stepMs / 1000}s`, url, q], { maxBuffer: 1 << 30 });
     }
     return performance.now() - t0;

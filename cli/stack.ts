@@ -1,16 +1,22 @@
 /**
- * The main-job commands: `npm run up | preview | destroy | outputs [-- --stack NAME ...]`. They drive the Pulumi
- * engine through the Automation API on the selected stack (default `dev`) and stream the engine's output.
+ * The main-job commands: `npm run up | preview | destroy | outputs [-- --stack NAME ...]`. They check the stack
+ * offline first (`npm run check`), then drive the Pulumi engine through the Automation API on the selected stack
+ * (default `dev`), stream the engine's output, and end with a short report: policy violations and how to waive one,
+ * or why the run failed. The repository is never written: the engine reads the merged stack file (the repository's
+ * Pulumi.<stack>.yaml plus the user's secrets layer) from a temporary file.
  */
-import * as fs from "node:fs";
 import * as path from "node:path";
 import * as readline from "node:readline/promises";
 import { parseArgs } from "node:util";
-import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
-import { chooseBackend } from "./backend";
-import { CliUnavailableError, findOrInstallCli } from "./pulumi-cli";
+import { checkStack, formatCheck, STACK_NAME } from "./check";
+import { engineFailure, formatViolations, plain, ViolationCollector } from "./engine-report";
+import { policyConfigFor } from "./policy-config";
+import { CliUnavailableError } from "../automation/pulumi-cli";
+import { MissingStackFileError, repoRoot } from "./stack-files";
+import { MissingStackError, openStack, withEngineConfig } from "./workspace";
 
-const repoRoot = path.resolve(__dirname, "..");
+export { policyConfigFor };
+
 const operations = ["up", "preview", "destroy", "outputs"] as const;
 type Operation = (typeof operations)[number];
 
@@ -58,7 +64,7 @@ export function parseCommandLine(argv: string[]): Options {
         throw new UsageError((err as Error).message);
     }
     const stack = parsed.values.stack!;
-    if (!/^[A-Za-z0-9_.-]+$/.test(stack)) {
+    if (!STACK_NAME.test(stack)) {
         throw new UsageError(`--stack ${JSON.stringify(stack)} is not a valid stack name (letters, digits, -, _ and . only)`);
     }
     return {
@@ -72,12 +78,6 @@ export function parseCommandLine(argv: string[]): Options {
     };
 }
 
-/** The policy configuration of a stack: policies/config/<stack>.json when it exists, else the default. */
-export function policyConfigFor(stack: string, root = repoRoot): string {
-    const own = path.join(root, "policies", "config", `${stack}.json`);
-    return fs.existsSync(own) ? own : path.join(root, "policies", "config", "default.json");
-}
-
 async function confirm(question: string): Promise<boolean> {
     const rl = readline.createInterface({ input: process.stdin, output: process.stdout });
     try {
@@ -87,81 +87,115 @@ async function confirm(question: string): Promise<boolean> {
     }
 }
 
-async function openStack(opts: Options, log: (line: string) => void): Promise<Stack> {
-    const pulumiCommand = await findOrInstallCli(log);
-    const backend = chooseBackend();
-    backend.notes.forEach(log);
-    const workspace = await LocalWorkspace.create({ workDir: repoRoot, pulumiCommand, envVars: backend.env });
-    const known = (await workspace.listStacks()).some((s) => s.name === opts.stack || s.name.endsWith(`/${opts.stack}`));
-    if (!known) {
-        const stackFile = path.join(repoRoot, `Pulumi.${opts.stack}.yaml`);
-        if (!fs.existsSync(stackFile)) {
-            throw new UsageError(`stack ${opts.stack} does not exist and there is no ${path.basename(stackFile)}; copy one of stacks/examples/ to the repository root as Pulumi.${opts.stack}.yaml and edit its hosts`);
-        }
-        log(`Creating stack ${opts.stack} from ${path.basename(stackFile)}.`);
-    }
-    return LocalWorkspace.createOrSelectStack({ stackName: opts.stack, workDir: repoRoot }, { pulumiCommand, envVars: backend.env });
-}
+/** A settings or policy-configuration problem found before the engine ran. */
+class PrecheckError extends Error {}
+
+/** The engine failed; the message is the short cause (its full output has been streamed already). */
+class EngineFailed extends Error {}
+
+const log = (line: string) => process.stderr.write(`charon: ${line}\n`);
 
 async function run(opts: Options): Promise<void> {
-    const log = (line: string) => process.stderr.write(`charon: ${line}\n`);
-    const stack = await openStack(opts, log);
-    const onOutput = (text: string) => process.stdout.write(text);
-    const policyPacks = opts.policy ? [path.join(repoRoot, "policies")] : [];
-    const policyPackConfigs = opts.policy ? [policyConfigFor(opts.stack)] : [];
-    if (opts.refresh && opts.operation !== "outputs") {
-        await stack.refresh({ onOutput });
+    if ((opts.operation === "up" || opts.operation === "destroy") && !opts.yes && !process.stdin.isTTY) {
+        throw new UsageError(`${opts.operation} ${opts.operation === "up" ? "changes real machines" : "removes the platform from the hosts"}; without a terminal pass --yes to confirm`);
     }
-    switch (opts.operation) {
-        case "preview":
-            await stack.preview({ onOutput, policyPacks, policyPackConfigs, expectNoChanges: opts.expectNoChanges, diff: true });
-            return;
-        case "up": {
-            if (!opts.yes && !process.stdin.isTTY) {
-                throw new UsageError("up changes real machines; without a terminal pass --yes to confirm");
-            }
-            // Preview first, as `pulumi up` does, also with --yes: a mandatory policy violation stops the run here,
-            // before anything is created (the Automation API's up skips its own preview).
-            const preview = await stack.preview({ onOutput, policyPacks, policyPackConfigs, expectNoChanges: opts.expectNoChanges });
-            const changes = Object.entries(preview.changeSummary).filter(([op, n]) => op !== "same" && n > 0);
-            if (changes.length === 0) {
-                log("No changes.");
-                return;
-            }
-            if (!opts.yes && !(await confirm(`Apply ${changes.map(([op, n]) => `${n} ${op}`).join(", ")} to stack ${opts.stack}?`))) {
-                log("Cancelled.");
-                return;
-            }
-            await stack.up({ onOutput, policyPacks, policyPackConfigs, expectNoChanges: opts.expectNoChanges });
-            return;
+    const changes = opts.operation === "up" || opts.operation === "preview";
+    if (changes) {
+        const result = checkStack({ stack: opts.stack });
+        const policyFile = result.files[1];
+        const problems = result.problems.filter((p) => opts.policy || p.file !== policyFile);
+        if (problems.length > 0) {
+            process.stderr.write(formatCheck(opts.stack, { ...result, ok: false, problems }));
+            throw new PrecheckError(`nothing was ${opts.operation === "up" ? "changed" : "previewed"}; fix the problems above (npm run check -- --stack ${opts.stack} checks again)`);
         }
-        case "destroy":
-            if (!opts.yes) {
-                if (!process.stdin.isTTY) {
-                    throw new UsageError("destroy removes the platform from the hosts; without a terminal pass --yes to confirm");
-                }
-                if (!(await confirm(`Destroy every resource of stack ${opts.stack}?`))) {
-                    log("Cancelled.");
+    }
+    const opened = await openStack(opts.stack, { create: changes, requireStackFile: changes, log });
+    const { stack } = opened;
+    if (opts.operation === "outputs") {
+        const outputs = await stack.outputs();
+        for (const [name, { value, secret }] of Object.entries(outputs)) {
+            const shown = secret && !opts.showSecrets ? "[secret]" : typeof value === "string" ? value : JSON.stringify(value, null, 2);
+            process.stdout.write(`${name}: ${shown}\n`);
+        }
+        return;
+    }
+    const policyConfig = policyConfigFor(opts.stack);
+    const policyPacks = opts.policy ? [path.join(repoRoot, "policies")] : [];
+    const policyPackConfigs = opts.policy ? [policyConfig] : [];
+    const color = process.stdout.isTTY ? "always" : "never";
+    // Whether the engine's streamed output already showed the program's settings error (then it is not repeated).
+    let tail = "";
+    let streamedSettingsError = false;
+    const watch = (text: string) => {
+        const window = plain(tail + text);
+        streamedSettingsError ||= window.includes("Invalid stack settings");
+        tail = window.slice(-64);
+    };
+    const onOutput = (text: string) => {
+        process.stdout.write(text);
+        watch(text);
+    };
+    // With --diff the CLI writes its diagnostics to stderr: stream those too, once.
+    const onError = (text: string) => {
+        process.stderr.write(text);
+        watch(text);
+    };
+    const violations = new ViolationCollector();
+    const onEvent = violations.onEvent;
+    try {
+        await withEngineConfig(opened, async (configFile) => {
+            if (opts.refresh) {
+                await stack.refresh({ onOutput, onError, configFile, color });
+            }
+            switch (opts.operation) {
+                case "preview":
+                    await stack.preview({ onOutput, onError, onEvent, policyPacks, policyPackConfigs, expectNoChanges: opts.expectNoChanges, diff: true, configFile, color });
+                    return;
+                case "up": {
+                    // Preview first, as `pulumi up` does, also with --yes: a mandatory policy violation stops the run
+                    // here, before anything is created (the Automation API's up skips its own preview).
+                    const preview = await stack.preview({ onOutput, onError, onEvent, policyPacks, policyPackConfigs, expectNoChanges: opts.expectNoChanges, configFile, color });
+                    const planned = Object.entries(preview.changeSummary).filter(([op, n]) => op !== "same" && n > 0);
+                    if (planned.length === 0) {
+                        log("No changes.");
+                        return;
+                    }
+                    process.stdout.write(formatViolations(violations.violations, opts.stack, policyConfig, repoRoot));
+                    violations.violations.length = 0;
+                    if (!opts.yes && !(await confirm(`Apply ${planned.map(([op, n]) => `${n} ${op}`).join(", ")} to stack ${opts.stack}?`))) {
+                        log("Cancelled.");
+                        return;
+                    }
+                    await stack.up({ onOutput, onError, onEvent, policyPacks, policyPackConfigs, expectNoChanges: opts.expectNoChanges, configFile, color });
                     return;
                 }
+                case "destroy":
+                    if (!opts.yes) {
+                        if (!(await confirm(`Destroy every resource of stack ${opts.stack}?`))) {
+                            log("Cancelled.");
+                            return;
+                        }
+                    }
+                    await stack.destroy({ onOutput, onError, configFile, color });
+                    return;
             }
-            await stack.destroy({ onOutput });
-            return;
-        case "outputs": {
-            const outputs = await stack.outputs();
-            for (const [name, { value, secret }] of Object.entries(outputs)) {
-                const shown = secret && !opts.showSecrets ? "[secret]" : typeof value === "string" ? value : JSON.stringify(value, null, 2);
-                process.stdout.write(`${name}: ${shown}\n`);
-            }
-            return;
+        });
+    } catch (err) {
+        if (err instanceof UsageError) {
+            throw err;
         }
+        const cause = engineFailure(err);
+        // A settings error the program raised has just been streamed in the engine's diagnostics: do not repeat it.
+        throw new EngineFailed(cause.startsWith("Invalid stack settings") && streamedSettingsError ? "the stack's settings are invalid (listed above)" : cause);
+    } finally {
+        process.stdout.write(formatViolations(violations.violations, opts.stack, policyConfig, repoRoot));
     }
 }
 
-async function main(): Promise<number> {
+export async function main(argv: string[]): Promise<number> {
     let opts: Options;
     try {
-        opts = parseCommandLine(process.argv.slice(2));
+        opts = parseCommandLine(argv);
     } catch (err) {
         process.stderr.write(`charon: ${(err as Error).message}\n${usage}\n`);
         return 2;
@@ -170,16 +204,23 @@ async function main(): Promise<number> {
         await run(opts);
         return 0;
     } catch (err) {
+        if (err instanceof PrecheckError || err instanceof MissingStackFileError || err instanceof MissingStackError) {
+            log(err.message);
+            return 1;
+        }
         if (err instanceof CliUnavailableError || err instanceof UsageError) {
-            process.stderr.write(`charon: ${err.message}\n`);
+            log(err.message);
             return 2;
         }
-        // The engine's own output has already been streamed; its error summary names what failed.
-        process.stderr.write(`charon: ${opts.operation} failed on stack ${opts.stack}: ${(err as Error).message.split("\n").slice(0, 40).join("\n")}\n`);
+        if (err instanceof EngineFailed) {
+            log(`${opts.operation} failed on stack ${opts.stack}: ${err.message.includes("\n") ? "\n" : ""}${err.message}`);
+            return 1;
+        }
+        log(`${opts.operation} failed on stack ${opts.stack}: ${engineFailure(err)}`);
         return 1;
     }
 }
 
 if (require.main === module) {
-    main().then((code) => process.exit(code));
+    main(process.argv.slice(2)).then((code) => process.exit(code));
 }

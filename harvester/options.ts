@@ -45,6 +45,7 @@ Endpoint
   --insecure-skip-verify  do not verify the server certificate
   --stack NAME            endpoint, tenant (and kubeconfig) from a Pulumi stack's outputs
   --experiment E          with --stack: window and output from that experiment
+  --workflow W            with --stack: from when the stack created your workflow W (charon:workflows.manifests) to now
 Behaviour
   --concurrency N         queries in flight (default 4)
   --workers N             worker threads fetching, decoding and encoding CSV (default: none below 4 cores,
@@ -84,6 +85,7 @@ export interface ParsedArgs {
     failOnEmpty: boolean;
     stack?: string;
     experiment?: string;
+    workflow?: string;
     quiet: boolean;
     listMetrics: boolean;
     help: boolean;
@@ -98,7 +100,7 @@ const OPTIONS = {
     "parquet-compression": { type: "string" }, "resume": { type: "boolean" }, "fail-on-empty": { type: "boolean" },
     "tenant": { type: "string" }, "header": { type: "string", multiple: true }, "bearer-token-file": { type: "string" },
     "basic-auth-file": { type: "string" }, "ca-file": { type: "string" }, "insecure-skip-verify": { type: "boolean" },
-    "stack": { type: "string" }, "experiment": { type: "string" }, "concurrency": { type: "string" },
+    "stack": { type: "string" }, "experiment": { type: "string" }, "workflow": { type: "string" }, "concurrency": { type: "string" },
     "workers": { type: "string" }, "timeout": { type: "string" }, "retries": { type: "string" },
     "quiet": { type: "boolean", short: "q" }, "help": { type: "boolean", short: "h" }, "version": { type: "boolean" },
 } as const satisfies ParseArgsOptionsConfig;
@@ -243,6 +245,12 @@ export async function resolveOptions(a: ParsedArgs, deps: ResolveDeps): Promise<
     if (a.experiment !== undefined && a.stack === undefined) {
         throw new UsageError("--experiment needs --stack", "--experiment");
     }
+    if (a.workflow !== undefined && a.stack === undefined) {
+        throw new UsageError("--workflow needs --stack", "--workflow");
+    }
+    if (a.workflow !== undefined && a.experiment !== undefined) {
+        throw new UsageError(`give either --experiment or --workflow, not both (experiment "${a.experiment}", workflow "${a.workflow}")`, "--workflow");
+    }
     if (a.url !== undefined && a.stack !== undefined) {
         throw new UsageError(`give either a URL or --stack, not both (URL "${a.url}", stack "${a.stack}")`, "--stack");
     }
@@ -266,9 +274,10 @@ export async function resolveOptions(a: ParsedArgs, deps: ResolveDeps): Promise<
         }
         let target;
         try {
-            target = stackTarget(a.stack, outputs, a.experiment, format);
+            target = stackTarget(a.stack, outputs, a.experiment, format, a.workflow);
         } catch (err) {
-            throw new UsageError(`${a.experiment !== undefined ? "--experiment" : "--stack"}: ${(err as Error).message}`, a.experiment !== undefined ? "--experiment" : "--stack");
+            const flag = a.experiment !== undefined ? "--experiment" : a.workflow !== undefined ? "--workflow" : "--stack";
+            throw new UsageError(`${flag}: ${(err as Error).message}`, flag);
         }
         endpoint = target.endpoint;
         tenant = tenant ?? target.tenant;

@@ -22,6 +22,8 @@ export interface StackOutputs {
     metricsTenant?: string;
     kubeconfig: string;
     experiments?: Record<string, ExperimentOutput>;
+    /** Your own workflows (charon:workflows.manifests): entry name → when its first object was created. */
+    workflowStarts?: Record<string, string>;
 }
 
 /** Reads a stack's outputs (name → value). */
@@ -38,8 +40,8 @@ export const pulumiStackOutputs: StackOutputsReader = async (stackName, workDir)
     // require, not import(): the bundle is CommonJS and the SDK's automation folder is not an ES module entry.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { LocalWorkspace, PulumiCommand } = require("@pulumi/pulumi/automation") as typeof import("@pulumi/pulumi/automation");
-    const { pinnedInstallRoot } = await import("../cli/pulumi-cli");
-    const { chooseBackend } = await import("../cli/backend");
+    const { pinnedInstallRoot } = await import("../automation/pulumi-cli");
+    const { chooseBackend } = await import("../automation/backend");
     const { pulumiCliVersion } = await import("../components/versions");
     let pulumiCommand;
     try {
@@ -81,6 +83,7 @@ export function checkStackOutputs(stackName: string, raw: Record<string, unknown
         metricsTenant: typeof tenant === "string" && tenant !== "" ? tenant : undefined,
         kubeconfig: kubeconfig as string,
         experiments: (raw.experiments ?? undefined) as Record<string, ExperimentOutput> | undefined,
+        workflowStarts: (raw.workflowStarts ?? undefined) as Record<string, string> | undefined,
     };
 }
 
@@ -93,10 +96,22 @@ export interface StackTarget {
     output?: string;
 }
 
-/** Turns stack outputs (and optionally one experiment) into what the harvest needs. */
-export function stackTarget(stackName: string, outputs: StackOutputs, experiment: string | undefined, format: string): StackTarget {
+/**
+ * Turns stack outputs (and optionally one experiment, or one of your own workflows) into what the harvest needs.
+ * A workflow's window runs from when the stack created it to now.
+ */
+export function stackTarget(stackName: string, outputs: StackOutputs, experiment: string | undefined, format: string, workflow?: string): StackTarget {
     const endpoint = serviceProxyEndpoint(parseKubeconfig(outputs.kubeconfig), outputs.metricsQueryUrl);
     const target: StackTarget = { endpoint, tenant: outputs.metricsTenant };
+    if (workflow !== undefined) {
+        const starts = outputs.workflowStarts ?? {};
+        const started = starts[workflow];
+        if (typeof started !== "string" || started === "") {
+            const known = Object.keys(starts);
+            throw new Error(`stack "${stackName}" has no workflow "${workflow}" of charon:workflows.manifests (known: ${known.length > 0 ? known.join(", ") : "none"})`);
+        }
+        target.window = { start: started, end: "now" };
+    }
     if (experiment !== undefined) {
         const exps = outputs.experiments ?? {};
         const e = exps[experiment];

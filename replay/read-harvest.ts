@@ -3,6 +3,8 @@
  * column per label; a label named like a fixed column is written label_<name>) from metrics.csv or metrics.parquet,
  * plus experiment.json (stack, experiment, run, window) when the harvest hook wrote one.
  */
+import { parse } from "csv-parse/sync";
+import { parseSampleValue } from "../model/formats/sample";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as zlib from "node:zlib";
@@ -29,57 +31,9 @@ export function labelOfColumn(column: string): string {
     return rest !== undefined && (FIXED_COLUMNS as readonly string[]).includes(rest) ? rest : column;
 }
 
-/** RFC 4180 CSV into rows of fields (quoted fields may hold commas, quotes and line breaks). */
+/** RFC 4180 CSV into rows of fields (quoted fields may hold commas, quotes and line breaks), with csv-parse. */
 export function parseCsv(text: string): string[][] {
-    const rows: string[][] = [];
-    let row: string[] = [];
-    let field = "";
-    let quoted = false;
-    for (let i = 0; i < text.length; i++) {
-        const c = text[i];
-        if (quoted) {
-            if (c === "\"") {
-                if (text[i + 1] === "\"") {
-                    field += "\"";
-                    i++;
-                } else {
-                    quoted = false;
-                }
-            } else {
-                field += c;
-            }
-        } else if (c === "\"") {
-            quoted = true;
-        } else if (c === ",") {
-            row.push(field);
-            field = "";
-        } else if (c === "\n" || c === "\r") {
-            if (c === "\r" && text[i + 1] === "\n") {
-                i++;
-            }
-            row.push(field);
-            rows.push(row);
-            row = [];
-            field = "";
-        } else {
-            field += c;
-        }
-    }
-    if (field !== "" || row.length > 0) {
-        row.push(field);
-        rows.push(row);
-    }
-    return rows;
-}
-
-function sampleValue(text: string): number {
-    if (text === "+Inf") {
-        return Infinity;
-    }
-    if (text === "-Inf") {
-        return -Infinity;
-    }
-    return Number(text);
+    return parse(text, { relaxColumnCount: true, recordDelimiter: ["\r\n", "\n"] }) as string[][];
 }
 
 /** Collects rows into series keyed by metric and labels; duplicate timestamps (the same series in two queries) count once. */
@@ -127,7 +81,7 @@ export function readCsvSeries(file: string): RawSeries[] {
         if (!Number.isFinite(t)) {
             throw new Error(`${file}: timestamp ${JSON.stringify(row[ti])} is not ISO 8601`);
         }
-        collector.add(row[mi], labels, t, sampleValue(row[vi]));
+        collector.add(row[mi], labels, t, parseSampleValue(row[vi]));
     }
     return collector.series();
 }

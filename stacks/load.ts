@@ -130,7 +130,7 @@ function plainTextSecrets(raw: Record<string, unknown>, secretKeys: ReadonlySet<
     if (raw.sshPrivateKey !== undefined && !secretKeys.has(key("sshPrivateKey"))) {
         problems.push({
             key: key("sshPrivateKey"),
-            message: `${key("sshPrivateKey")}: is stored in plain text; store it encrypted with \`pulumi config set --secret ${key("sshPrivateKey")} < ~/.ssh/id_ed25519\``,
+            message: `${key("sshPrivateKey")}: is stored in plain text; store it encrypted with \`npm run config -- set --secret ${key("sshPrivateKey")} < ~/.ssh/id_ed25519\``,
         });
     }
     const hosts = Array.isArray(raw.hosts) ? raw.hosts as Record<string, any>[] : [];
@@ -141,7 +141,7 @@ function plainTextSecrets(raw: Record<string, unknown>, secretKeys: ReadonlySet<
     if (withKeys.length > 0 && !secretKeys.has(key("hosts"))) {
         problems.push({
             key: key("hosts"),
-            message: `${key("hosts")}: ${withKeys.join(", ")} ${withKeys.length === 1 ? "is" : "are"} stored in plain text; set ${withKeys.length === 1 ? "it" : "them"} with \`pulumi config set --secret --path '${key(withKeys[0])}' < key\` (or use charon:sshPrivateKey)`,
+            message: `${key("hosts")}: ${withKeys.join(", ")} ${withKeys.length === 1 ? "is" : "are"} stored in plain text; set ${withKeys.length === 1 ? "it" : "them"} with \`npm run config -- set --secret '${key(withKeys[0])}' < key\` (or use charon:sshPrivateKey)`,
         });
     }
     return problems;

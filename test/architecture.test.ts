@@ -7,7 +7,7 @@ import * as assert from "node:assert/strict";
 import * as path from "node:path";
 
 const root = path.resolve(__dirname, "..");
-const production = ["index.ts", "model", "stacks", "components", "workflows", "harvester", "controllers", "replay", "cli", "policies", "bench"];
+const production = ["index.ts", "model", "stacks", "components", "workflows", "harvester", "controllers", "replay", "automation", "cli", "policies", "bench"];
 
 /** The folder unit a repository file belongs to. */
 export function unitOf(file: string): string {

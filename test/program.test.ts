@@ -241,7 +241,7 @@ describe("the whole program per preset (mock runtime)", function () {
 
     it("an SSH key in plain-text config stops the program (it must be set with --secret)", async () => {
         await assert.rejects(runProgram(gpuNode, { outputs: commandOutputs({ gpu1: 1 }) }),
-            /charon:sshPrivateKey: is stored in plain text; store it encrypted with `pulumi config set --secret charon:sshPrivateKey/);
+            /charon:sshPrivateKey: is stored in plain text; store it encrypted with `npm run config -- set --secret charon:sshPrivateKey/);
     });
 
     it("a bad setting stops the program before any resource, naming the key", async () => {

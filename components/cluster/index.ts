@@ -5,9 +5,9 @@ export { parseGpuCount, reachableAddress, rewriteKubeconfigServer, apiServerUrl 
 export type { NodeFacts } from "./host-facts";
 export { renderK3sConfig, renderDropIn, featureGatesArg, nodeLabels } from "./k3s-config";
 export type { K3sNodeConfigInput, RenderedK3sConfig } from "./k3s-config";
-export { planCluster, criticalPath, transitiveDependencies, stepId } from "./plan";
+export { planCluster, criticalPath, stepId } from "./plan";
 export type { ClusterPlan, PlanStep, PlannerHost } from "./plan";
-export { renderScriptCommand, renderScriptEnvironment, parseScriptEnvironment } from "./script";
+export { renderScriptCommand, renderScriptEnvironment } from "./script";
 export type { ScriptName } from "./script";
 export * from "./commands";
 export type { PortRule } from "./constants";

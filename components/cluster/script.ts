@@ -41,16 +41,6 @@ export function renderScriptEnvironment(env: ScriptEnvironment): string {
     }).join("");
 }
 
-/** Reads back the variables of a rendered command's preamble (the inverse of renderScriptEnvironment). */
-export function parseScriptEnvironment(command: string): ScriptEnvironment {
-    const env: ScriptEnvironment = {};
-    const pattern = /^export (CHARON_[A-Z0-9_]+)='((?:[^']|'\\'')*)'$/gm;
-    for (const m of command.matchAll(pattern)) {
-        env[m[1]] = m[2].replace(/'\\''/g, "'");
-    }
-    return env;
-}
-
 /**
  * The command text for a script: `bash -c` over a quoted here-document holding the preamble, common.sh and the
  * script, so it runs the same under any POSIX login shell, and stdin stays free for secrets.

@@ -14,7 +14,7 @@ const sshTargetFields = {
     address: Type.Optional(Type.String({ description: "Host name or IP address Pulumi connects to (and k3s advertises in its TLS SANs)." })),
     port: Integer({ minimum: 1, maximum: 65535, default: 22, description: "SSH port." }),
     user: Type.String({ default: "root", description: "SSH user; a non-root user needs passwordless sudo." }),
-    privateKey: Type.Optional(Secret({ description: "SSH private key (PEM/OpenSSH). Set with --secret --path. Falls back to `charon:sshPrivateKey`." })),
+    privateKey: Type.Optional(Secret({ description: "SSH private key (PEM/OpenSSH): `npm run config -- set --secret 'charon:hosts[i].privateKey' < key`. Falls back to `charon:sshPrivateKey`." })),
     agentSocket: Type.Optional(Type.String({ description: "Path of an ssh-agent socket to authenticate with instead of a key." })),
     hostKey: Type.Optional(Type.String({ description: "Expected SSH host public key (pins the host; connection fails on mismatch)." })),
 };

@@ -332,20 +332,6 @@ export const METRIC_CATALOGUE: readonly MetricSource[] = [
     { source: "every-scrape", kind: "ScrapeJob", metrics: SCRAPE_METRICS },
 ];
 
-/** Metric name → the sources producing it. */
-export function catalogueIndex(catalogue: readonly MetricSource[] = METRIC_CATALOGUE): ReadonlyMap<string, string[]> {
-    const index = new Map<string, string[]>();
-    for (const entry of catalogue) {
-        for (const metric of entry.metrics) {
-            index.set(metric, [...(index.get(metric) ?? []), entry.source]);
-        }
-    }
-    return index;
-}
-
-/** Every metric name this stack's monitors and scrape jobs produce. */
-export const KNOWN_METRICS: ReadonlySet<string> = new Set(catalogueIndex().keys());
-
 /** What a monitor manifest needs from the stack's settings. */
 export interface MonitorContext {
     /** Namespace the monitor objects live in. */

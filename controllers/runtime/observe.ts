@@ -3,6 +3,7 @@
  * the harvester's HTTP client) and the controlled objects from the Kubernetes API (a Deployment's scale
  * subresource, or the selected pods and their container resources).
  */
+import { parseSampleValue } from "../../model/formats/sample";
 import { type ClientSettings, HttpClient, type RequestStats } from "../../harvester/http";
 import { type KubeClient, type PodObject } from "./kube-client";
 import { cpuMillis, memoryBytes } from "./quantity";
@@ -20,17 +21,6 @@ export interface MetricsEndpoint {
     url: string;
     /** Sent as X-Scope-OrgID when set. */
     tenant?: string;
-}
-
-/** Parses a Prometheus sample value ("1.5", "NaN", "+Inf"). */
-function sampleValue(text: string): number {
-    if (text === "+Inf") {
-        return Infinity;
-    }
-    if (text === "-Inf") {
-        return -Infinity;
-    }
-    return Number(text);
 }
 
 /** Instant queries against a Prometheus-compatible API. */
@@ -61,7 +51,7 @@ export class PromQueryClient {
         return body.data.result.map((r) => {
             const labels = { ...r.metric };
             delete labels.__name__;
-            return { labels, value: sampleValue(r.value[1]) };
+            return { labels, value: parseSampleValue(r.value[1]) };
         });
     }
 }

@@ -8,13 +8,11 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import {
-    firewallCommand, hostDirectoriesCommand, installCommand, K3sCluster, K3sClusterArgs, kubeconfigCommand, parseScriptEnvironment,
-    prepareHostCommand, renderK3sConfig,
-} from "../../components/cluster";
+import { firewallCommand, hostDirectoriesCommand, installCommand, K3sCluster, K3sClusterArgs, kubeconfigCommand, prepareHostCommand, renderK3sConfig } from "../../components/cluster";
 import { Settings } from "../../stacks/settings";
 import { isSecretOutput, ProgramRun, RecordedResource, runComponents, unwrap } from "../helpers/pulumi-mocks";
 import { clusterSettings, commandOutputs, devServerConfig, devSettings, fakeKubeconfig, gpuNodeSettings, sshKey } from "./fixtures";
+import { parseScriptEnvironment } from "./script-environment";
 
 const REMOTE = "command:remote:Command";
 const LOCAL = "command:local:Command";

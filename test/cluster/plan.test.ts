@@ -1,7 +1,8 @@
 /** The command graph planner: exact plans for the presets, and invariants over generated host layouts. */
 import { strict as assert } from "node:assert";
 import * as fc from "fast-check";
-import { criticalPath, planCluster, PlannerHost, transitiveDependencies } from "../../components/cluster";
+import { criticalPath, planCluster, PlannerHost } from "../../components/cluster";
+import { transitiveDependencies } from "./plan-dependencies";
 
 const cluster = (agents: number, servers = 1): PlannerHost[] => [
     ...Array.from({ length: servers }, (_, i) => ({ name: `s${i + 1}`, role: "server" as const, local: false })),

@@ -2,8 +2,9 @@
 import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
 import * as fc from "fast-check";
-import { parseScriptEnvironment, renderScriptCommand, renderScriptEnvironment } from "../../components/cluster";
+import { renderScriptCommand, renderScriptEnvironment } from "../../components/cluster";
 import { readScript, scriptDelimiter, shellQuote } from "../../components/cluster/script";
+import { parseScriptEnvironment } from "./script-environment";
 
 describe("script rendering", () => {
     it("renders export lines in the given order, single-quoted", () => {

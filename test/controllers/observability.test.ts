@@ -1,11 +1,13 @@
 import * as assert from "node:assert/strict";
 import * as path from "node:path";
-import { catalogueIndex } from "../../components/monitoring";
+
 import { metricNames } from "../helpers/promql";
 import { LOOPS_POD_MONITOR } from "../../components/controllers/control-loops-objects";
 import { CONTROLLER_METRIC_NAMES } from "../../controllers/runtime/metric-names";
-import { dashboardQueries, loadDashboards } from "../../workflows/dashboards";
+import { loadDashboards } from "../../workflows/dashboards";
 import { readQueries } from "../../workflows/harvest-hook";
+import { dashboardQueries } from "../monitoring/dashboard-queries";
+import { catalogueIndex } from "../monitoring/catalogue";
 
 const REPO = path.resolve(__dirname, "..", "..");
 

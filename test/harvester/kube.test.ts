@@ -76,4 +76,13 @@ describe("harvester/kube", () => {
         assert.throws(() => checkStackOutputs("dev", { kubeconfig: "x" }), /stack "dev" has no usable output "metricsQueryUrl"/);
         assert.throws(() => stackTarget("dev", outputs, "other", "csv"), /no experiment "other" \(known: ptycho\)/);
     });
+
+    it("maps one of your own workflows to a window from its start to now", () => {
+        const outputs = checkStackOutputs("dev", {
+            metricsQueryUrl: "http://mimir-gateway.monitoring.svc.cluster.local:80/prometheus", kubeconfig: KUBECONFIG,
+            workflowStarts: { mine: "2026-11-30T10:00:00Z" },
+        });
+        assert.deepEqual(stackTarget("dev", outputs, undefined, "csv", "mine").window, { start: "2026-11-30T10:00:00Z", end: "now" });
+        assert.throws(() => stackTarget("dev", outputs, undefined, "csv", "theirs"), /stack "dev" has no workflow "theirs" of charon:workflows\.manifests \(known: mine\)/);
+    });
 });

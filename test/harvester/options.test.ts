@@ -74,6 +74,8 @@ describe("harvester/options", () => {
     it("rejects conflicting or invalid settings with the option and value", async () => {
         await assert.rejects(resolve(["http://p", "--stack", "dev", "--query", "up"]), /either a URL or --stack/);
         await assert.rejects(resolve(["--experiment", "e", "--query", "up"]), /--experiment needs --stack/);
+        await assert.rejects(resolve(["--workflow", "w", "--query", "up"]), /--workflow needs --stack/);
+        await assert.rejects(resolve(["--stack", "dev", "--workflow", "w", "--experiment", "e", "--query", "up"]), /give either --experiment or --workflow, not both/);
         await assert.rejects(resolve(["ftp://p", "--query", "up"]), /invalid URL "ftp:\/\/p": scheme must be http or https/);
         await assert.rejects(resolve(["http://p", "--query", "up", "--header", "novalue"]), /--header must look like Name:value, got "novalue"/);
         await assert.rejects(resolve(["http://p", "--query", "up", "--timeout", "-1s"]), /--timeout: invalid duration "-1s"/);

@@ -2,7 +2,9 @@
  * Independent references for the integration tests: direct Prometheus API calls decoded with JSON.parse (not the
  * harvester's scanner), a small RFC 4180 CSV reader, and pyarrow readback through python3.
  */
+import { parse as parseCsvText } from "csv-parse/sync";
 import { execFileSync } from "node:child_process";
+import { requireTool } from "../helpers/tools";
 
 export type SeriesMap = Map<string, [number, number][]>;
 
@@ -81,54 +83,13 @@ export function sameSamples(actual: SeriesMap, expected: SeriesMap, what: string
     }
 }
 
-/** Minimal RFC 4180 reader (quoted fields with "", commas and newlines). */
+/** RFC 4180 CSV read by csv-parse, an implementation independent of the harvester's writer. */
 export function parseCsv(text: string): string[][] {
-    const rows: string[][] = [];
-    let row: string[] = [];
-    let field = "";
-    let i = 0;
-    let quoted = false;
-    while (i < text.length) {
-        const c = text[i];
-        if (quoted) {
-            if (c === "\"") {
-                if (text[i + 1] === "\"") {
-                    field += "\"";
-                    i += 2;
-                    continue;
-                }
-                quoted = false;
-                i++;
-                continue;
-            }
-            field += c;
-            i++;
-            continue;
-        }
-        if (c === "\"") {
-            quoted = true;
-        } else if (c === ",") {
-            row.push(field);
-            field = "";
-        } else if (c === "\n") {
-            row.push(field);
-            rows.push(row);
-            row = [];
-            field = "";
-        } else {
-            field += c;
-        }
-        i++;
-    }
-    if (field !== "" || row.length > 0) {
-        row.push(field);
-        rows.push(row);
-    }
-    return rows;
+    return parseCsvText(text, { relaxColumnCount: true, recordDelimiter: ["\r\n", "\n"] }) as string[][];
 }
 
-/** Runs a python3 snippet that prints JSON; argv[1..] are `args`. Fails loudly if pyarrow is missing. */
+/** Runs a snippet with the Python that has pyarrow and prints JSON; argv[1..] are `args` (one line naming the setup when missing). */
 export function python(script: string, args: string[]): any {
-    const out = execFileSync("python3", ["-c", script, ...args], { encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
+    const out = execFileSync(requireTool("pyarrow"), ["-c", script, ...args], { encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
     return JSON.parse(out);
 }

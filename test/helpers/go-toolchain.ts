@@ -1,13 +1,11 @@
-/** The Go toolchain the tests use (tests that need it fail with one line when it is missing). */
+/** The Go toolchain the tests use as a reference parser (tools/setup.sh installs it when the machine lacks one). */
 import { spawnSync } from "node:child_process";
+import { MissingToolError, SETUP_COMMAND } from "./tools";
 
 export function requireGo(): string {
     const go = process.env.GO ?? "go";
-    const probe = spawnSync(go, ["version"], { encoding: "utf8" });
-    if (probe.status !== 0) {
-        const error = new Error(`Go is not installed (needed as the reference parser for Go durations): run \`npm run setup\``);
-        error.stack = error.message;
-        throw error;
+    if (spawnSync(go, ["version"], { encoding: "utf8" }).status !== 0) {
+        throw new MissingToolError(`Go (the reference parser of Go durations) is not installed: run \`${SETUP_COMMAND}\``);
     }
     return go;
 }

@@ -9,11 +9,13 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
+import { requireTool } from "./tools";
 
 const execFileP = promisify(execFile);
 
-export const PROMETHEUS_BIN = process.env.PROMETHEUS_BIN ?? "/usr/bin/prometheus";
-export const PROMTOOL_BIN = process.env.PROMTOOL_BIN ?? "/usr/bin/promtool";
+/** The Prometheus and promtool binaries (Debian's prometheus package); a missing one fails with one line naming the setup. */
+export const prometheusBin = (): string => requireTool("prometheus");
+export const promtoolBin = (): string => requireTool("promtool");
 
 /** A port the OS just handed out on 127.0.0.1 (closed again, so a child process can bind it). */
 export function freePort(): Promise<number> {
@@ -89,7 +91,7 @@ export function* openMetricsLines(families: Iterable<OmFamily>): Generator<strin
 /** Backfills OpenMetrics (file) into a TSDB data directory with promtool. */
 export async function backfill(openMetricsFile: string, dataDir: string): Promise<void> {
     fs.mkdirSync(dataDir, { recursive: true });
-    await execFileP(PROMTOOL_BIN, ["tsdb", "create-blocks-from", "openmetrics", openMetricsFile, dataDir], {
+    await execFileP(promtoolBin(), ["tsdb", "create-blocks-from", "openmetrics", openMetricsFile, dataDir], {
         maxBuffer: 64 * 1024 * 1024,
     });
 }
@@ -186,7 +188,7 @@ export async function startPrometheus(opts: StartOptions = {}): Promise<TestProm
                 ...(prefix !== "" ? [`--web.route-prefix=${prefix}`, `--web.external-url=http://127.0.0.1:${port}${prefix}`] : []),
                 ...(opts.extraArgs ?? []),
             ];
-            const c = spawn(PROMETHEUS_BIN, args, { stdio: ["ignore", "pipe", "pipe"] });
+            const c = spawn(prometheusBin(), args, { stdio: ["ignore", "pipe", "pipe"] });
             child = c;
             const onLog = (d: Buffer): void => {
                 logBuf = (logBuf + d.toString()).slice(-20000);

@@ -9,8 +9,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
 import { parser } from "@prometheus-io/lezer-promql";
+import { requireTool } from "./tools";
 
-const PROMTOOL = process.env.PROMTOOL ?? "/usr/bin/promtool";
 
 /** Grafana's variables replaced by values of the same type: ranges by a duration, others by a regex or label. */
 export function withoutGrafanaVariables(expr: string): string {
@@ -26,16 +26,12 @@ export function withoutGrafanaVariables(expr: string): string {
  * promtool run for all of them (each becomes a recording rule).
  */
 export function prometheusErrors(exprs: readonly string[]): (string | undefined)[] {
-    if (!fs.existsSync(PROMTOOL)) {
-        const error = new Error("promtool is not installed (Prometheus decides which PromQL is valid): run `npm run setup`");
-        error.stack = error.message;
-        throw error;
-    }
+    const promtool = requireTool("promtool");
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "promql-"));
     try {
         const file = path.join(dir, "rules.yml");
         fs.writeFileSync(file, yaml.dump({ groups: [{ name: "check", rules: exprs.map((expr, i) => ({ record: `r${i}`, expr })) }] }));
-        const run = spawnSync(PROMTOOL, ["check", "rules", file], { encoding: "utf8" });
+        const run = spawnSync(promtool, ["check", "rules", file], { encoding: "utf8" });
         const errors: (string | undefined)[] = exprs.map(() => undefined);
         for (const m of `${run.stdout}${run.stderr}`.matchAll(/rule (\d+), "r\d+": (.*)$/gm)) {
             errors[Number(m[1]) - 1] = m[2];

@@ -2,9 +2,11 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { KNOWN_METRICS, catalogueIndex } from "../../components/monitoring";
+
 import { metricNames, prometheusErrors, withoutGrafanaVariables } from "../helpers/promql";
-import { dashboardPanels, dashboardQueries, loadDashboards } from "../../workflows/dashboards";
+import { loadDashboards } from "../../workflows/dashboards";
+import { dashboardPanels, dashboardQueries } from "./dashboard-queries";
+import { KNOWN_METRICS, catalogueIndex } from "./catalogue";
 
 const dashboards = loadDashboards();
 

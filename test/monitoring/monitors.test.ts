@@ -1,7 +1,6 @@
 import { strict as assert } from "node:assert";
-import {
-    CADVISOR_JOB, KNOWN_METRICS, METRIC_CATALOGUE, MONITORS, MonitorSpec, catalogueIndex, monitorManifest,
-} from "../../components/monitoring";
+import { CADVISOR_JOB, METRIC_CATALOGUE, MONITORS, MonitorSpec, monitorManifest } from "../../components/monitoring";
+import { KNOWN_METRICS, catalogueIndex } from "./catalogue";
 
 const byName = (name: string): MonitorSpec => {
     const m = MONITORS.find((x) => x.name === name);

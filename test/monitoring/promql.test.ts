@@ -1,7 +1,8 @@
 import { strict as assert } from "node:assert";
 import * as fc from "fast-check";
-import { KNOWN_METRICS } from "../../components/monitoring";
+
 import { metricNames, prometheusErrors, withoutGrafanaVariables } from "../helpers/promql";
+import { KNOWN_METRICS } from "./catalogue";
 
 describe("PromQL (Prometheus's parser decides; lezer-promql finds metric names)", () => {
     const valid: [string, string[], string][] = [

@@ -273,8 +273,8 @@ describe("stack settings", () => {
                 lines = (err as SettingsError).problems.map((p) => p.message);
             }
             assert.deepEqual(lines, [
-                "charon:sshPrivateKey: is stored in plain text; store it encrypted with `pulumi config set --secret charon:sshPrivateKey < ~/.ssh/id_ed25519`",
-                "charon:hosts: hosts[0].privateKey, hosts[1].privateKey, hosts[1].bastion.privateKey are stored in plain text; set them with `pulumi config set --secret --path 'charon:hosts[0].privateKey' < key` (or use charon:sshPrivateKey)",
+                "charon:sshPrivateKey: is stored in plain text; store it encrypted with `npm run config -- set --secret charon:sshPrivateKey < ~/.ssh/id_ed25519`",
+                "charon:hosts: hosts[0].privateKey, hosts[1].privateKey, hosts[1].bastion.privateKey are stored in plain text; set them with `npm run config -- set --secret 'charon:hosts[0].privateKey' < key` (or use charon:sshPrivateKey)",
             ]);
             assert.doesNotThrow(() => resolveSettings(raw, { secretKeys: new Set(["charon:sshPrivateKey", "charon:hosts"]) }));
         });

@@ -11,7 +11,7 @@
 import { ChildProcess, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { backfillFamilies, type OmFamily, PROMETHEUS_BIN } from "../../test/helpers/prometheus";
+import { backfillFamilies, type OmFamily, prometheusBin } from "../../test/helpers/prometheus";
 import { Kube, sleep, waitFor } from "./kube";
 import type { Lab, LabPod } from "./test-host";
 
@@ -92,7 +92,7 @@ export async function startMetricsEndpoint(o: MetricsEndpointOptions): Promise<M
         const config = path.join(o.dir, "prometheus.yml");
         fs.writeFileSync(config, "global:\n  scrape_interval: 1h\nscrape_configs: []\n");
         const log = fs.openSync(path.join(o.dir, `prometheus-${ip}.log`), "a");
-        const prom = spawn("ip", ["netns", "exec", pod.netns, PROMETHEUS_BIN, `--config.file=${config}`, `--storage.tsdb.path=${copy}`,
+        const prom = spawn("ip", ["netns", "exec", pod.netns, prometheusBin(), `--config.file=${config}`, `--storage.tsdb.path=${copy}`,
             "--storage.tsdb.retention.time=100y", `--web.listen-address=${ip}:${port}`, "--log.level=warn",
             `--web.route-prefix=${o.routePrefix}`, `--web.external-url=http://${ip}:${port}${o.routePrefix}`], { stdio: ["ignore", log, log] });
         fs.closeSync(log);

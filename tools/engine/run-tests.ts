@@ -26,7 +26,7 @@ import {
 } from "./runner";
 import { clusterScenario, devScenario, ScenarioContext } from "./scenarios";
 import { startTestHost, testHostUnavailable, TestHost } from "./test-host";
-import { PROMETHEUS_BIN } from "../../test/helpers/prometheus";
+import { prometheusBin } from "../../test/helpers/prometheus";
 
 const keep = !!process.env.CHARON_ENGINE_KEEP;
 const only = (process.env.CHARON_ENGINE_ONLY ?? "harness,program,dev,cluster").split(",").map((s) => s.trim());
@@ -44,7 +44,7 @@ function buildEngine(): { engine: string; bin: string; standin: string; parts: P
 }
 
 function prometheusVersion(): string {
-    const r = spawnSync(PROMETHEUS_BIN, ["--version"], { encoding: "utf8" });
+    const r = spawnSync(prometheusBin(), ["--version"], { encoding: "utf8" });
     return /version (\S+)/.exec(r.stdout + r.stderr)?.[1] ?? "unknown";
 }
 

@@ -1,4 +1,8 @@
-/** Backend and secrets-provider defaults for the main-job commands. */
+/**
+ * How the project reaches its Pulumi backend, for the main-job commands (cli/) and the harvester's --stack alike: the
+ * user's login or else the local file backend in the home directory, and for a local backend the passphrase of the
+ * stacks' secrets. A folder of its own below both, so neither imports the other.
+ */
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -7,8 +11,15 @@ import * as path from "node:path";
 export interface BackendChoice {
     /** Environment for the Pulumi CLI (PULUMI_BACKEND_URL, PULUMI_CONFIG_PASSPHRASE(_FILE) when we set them). */
     env: Record<string, string>;
-    /** What was decided, for the user. */
+    /** What the user must know (a passphrase was generated); nothing when all was in place. */
     notes: string[];
+}
+
+/** How a backend URL is shown: the local file backend by its directory. */
+export function describeBackend(backend: string): string {
+    return backend.startsWith("file://")
+        ? `the local file backend in ${path.join(backend.slice("file://".length), ".pulumi")} (\`pulumi login\` chooses another)`
+        : backend;
 }
 
 /** Whether the user is logged in to some backend (env var, or a current login in ~/.pulumi/credentials.json). */
@@ -25,8 +36,18 @@ export function loggedInBackend(env: NodeJS.ProcessEnv, home: string): string | 
     }
 }
 
-function configDir(env: NodeJS.ProcessEnv, home: string): string {
+/** `~/.config/charon` (or `$XDG_CONFIG_HOME/charon`): the passphrase and the users' stack layers. */
+export function configDir(env: NodeJS.ProcessEnv = process.env, home: string = os.homedir()): string {
     return path.join(env.XDG_CONFIG_HOME ?? path.join(home, ".config"), "charon");
+}
+
+/**
+ * The backend the commands use, without side effects: the user's login, else the local file backend in the home
+ * directory (named explicitly: file://~ is resolved by the CLI from the passwd entry, which differs from $HOME under
+ * sudo and in sandboxes).
+ */
+export function backendUrl(env: NodeJS.ProcessEnv = process.env, home: string = os.homedir()): string {
+    return loggedInBackend(env, home) ?? `file://${home}`;
 }
 
 /**
@@ -37,13 +58,9 @@ function configDir(env: NodeJS.ProcessEnv, home: string): string {
 export function chooseBackend(env: NodeJS.ProcessEnv = process.env, home: string = os.homedir()): BackendChoice {
     const notes: string[] = [];
     const out: Record<string, string> = {};
-    let backend = loggedInBackend(env, home);
-    if (!backend) {
-        // The file backend keeps its state in <dir>/.pulumi; name the home explicitly (file://~ is resolved by the
-        // CLI from the passwd entry, which differs from $HOME under sudo and in sandboxes).
-        backend = `file://${home}`;
+    const backend = backendUrl(env, home);
+    if (!loggedInBackend(env, home)) {
         out.PULUMI_BACKEND_URL = backend;
-        notes.push(`Not logged in to a Pulumi backend: using the local file backend in ${path.join(home, ".pulumi")} (run \`pulumi login\` to use another).`);
     }
     const local = backend.startsWith("file://");
     if (local && env.PULUMI_CONFIG_PASSPHRASE === undefined && env.PULUMI_CONFIG_PASSPHRASE_FILE === undefined) {
@@ -52,8 +69,6 @@ export function chooseBackend(env: NodeJS.ProcessEnv = process.env, home: string
             fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
             fs.writeFileSync(file, crypto.randomBytes(32).toString("base64url") + "\n", { mode: 0o600, flag: "wx" });
             notes.push(`Generated a passphrase for this machine's stack secrets in ${file} (mode 0600). Back it up: without it the stacks' secrets cannot be decrypted.`);
-        } else {
-            notes.push(`Using the stack-secrets passphrase in ${file}.`);
         }
         const mode = fs.statSync(file).mode & 0o777;
         if (mode & 0o077) {
