@@ -12,8 +12,8 @@ import { checkStack, formatCheck, STACK_NAME } from "./check";
 import { engineFailure, formatViolations, plain, ViolationCollector } from "./engine-report";
 import { policyConfigFor } from "./policy-config";
 import { CliUnavailableError } from "../automation/pulumi-cli";
-import { MissingStackFileError, repoRoot } from "./stack-files";
-import { MissingStackError, openStack, withEngineConfig } from "./workspace";
+import { MissingStackFileError, repoRoot, stackFilePath } from "./stack-files";
+import { keepingStackFile, MissingStackError, openStack, withEngineConfig } from "./workspace";
 
 export { policyConfigFor };
 
@@ -112,7 +112,7 @@ async function run(opts: Options): Promise<void> {
     const opened = await openStack(opts.stack, { create: changes, requireStackFile: changes, log });
     const { stack } = opened;
     if (opts.operation === "outputs") {
-        const outputs = await stack.outputs();
+        const outputs = await keepingStackFile(opened.stackFile ?? stackFilePath(opts.stack), () => stack.outputs());
         for (const [name, { value, secret }] of Object.entries(outputs)) {
             const shown = secret && !opts.showSecrets ? "[secret]" : typeof value === "string" ? value : JSON.stringify(value, null, 2);
             process.stdout.write(`${name}: ${shown}\n`);
