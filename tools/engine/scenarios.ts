@@ -45,8 +45,8 @@ function npmArgs(op: string, args: string[]): string[] {
 interface UserSession {
     home: string;
     prog: string;
-    /** Runs `npm run <op> -- args` in the program directory. */
-    npm(op: string, args: string[], timeoutMs?: number): Promise<RunResult>;
+    /** Runs `npm run <op> -- args` in the program directory (stdin: `input`). */
+    npm(op: string, args: string[], timeoutMs?: number, input?: string): Promise<RunResult>;
     /** The plain pulumi CLI on the same stacks (local backend in HOME, the passphrase cli/ generated). */
     pulumi(args: string[]): Promise<RunResult>;
 }
@@ -58,12 +58,26 @@ function pulumiEnv(ctx: ScenarioContext, home: string): NodeJS.ProcessEnv {
     });
 }
 
+/**
+ * The tier's own reads of a stack with the plain pulumi CLI (state, outputs), from a directory of their own with the
+ * stack's fully qualified name: in the checkout the plain CLI would write a passphrase salt into Pulumi.<stack>.yaml,
+ * which the main-job commands keep in the user's layer instead.
+ */
+function probe(ctx: ScenarioContext, home: string, args: string[]): Promise<RunResult> {
+    const cwd = path.join(home, ".charon-engine-probe");
+    fs.mkdirSync(cwd, { recursive: true });
+    const qualified = args.map((a, i) => (args[i - 1] === "--stack" && !a.includes("/") ? `organization/charon/${a}` : a));
+    return run(["pulumi", ...qualified, "--non-interactive"], { cwd, env: pulumiEnv(ctx, home), label: `pulumi ${args.join(" ")}`, sensitive: args.includes("--show-secrets") });
+}
+
 /** A session whose npm commands run on this machine. */
 function localSession(ctx: ScenarioContext, home: string, prog: string): UserSession {
     return {
         home, prog,
-        npm: (op, args, timeoutMs = 30 * 60_000) => run(npmArgs(op, args), { cwd: prog, env: userEnv(ctx.binDirs, home), timeoutMs, label: `npm run ${op} -- ${args.join(" ")}` }),
-        pulumi: (args) => run(["pulumi", ...args, "--non-interactive"], { cwd: prog, env: pulumiEnv(ctx, home), label: `pulumi ${args.join(" ")}`, sensitive: args.includes("--show-secrets") }),
+        npm: (op, args, timeoutMs = 30 * 60_000, input?: string) => run(npmArgs(op, args), {
+            cwd: prog, env: userEnv(ctx.binDirs, home), timeoutMs, input, label: `npm run ${op} -- ${args.join(" ")}${input === undefined ? "" : " < file"}`,
+        }),
+        pulumi: (args) => probe(ctx, home, args),
     };
 }
 
@@ -77,7 +91,7 @@ function hostSession(ctx: ScenarioContext, host: TestHost, home: string, prog: s
             `cd ${q(prog)} && exec env -i HOME=${q(home)} PATH=${q(pathVar)} USER=root LOGNAME=root LANG=C.UTF-8 ` +
             `PULUMI_SKIP_UPDATE_CHECK=true PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true NO_COLOR=1 ${npmArgs(op, args).map(q).join(" ")} </dev/null`),
         { timeoutMs, label: `[on test host ${host.name}] npm run ${op} -- ${args.join(" ")}` }),
-        pulumi: (args) => run(["pulumi", ...args, "--non-interactive"], { cwd: prog, env: pulumiEnv(ctx, home), label: `pulumi ${args.join(" ")}`, sensitive: args.includes("--show-secrets") }),
+        pulumi: (args) => probe(ctx, home, args),
     };
 }
 
@@ -314,6 +328,7 @@ export async function devScenario(ctx: ScenarioContext): Promise<void> {
             "charon:harvest": harvestSettings(),
         };
         writeStackFile(prog, "dev", config);
+        const stackFileText = fs.readFileSync(path.join(prog, "Pulumi.dev.yaml"), "utf8");
         const kube = p.cp.kube;
         const transcriptFrom = transcript.length;
 
@@ -324,7 +339,9 @@ export async function devScenario(ctx: ScenarioContext): Promise<void> {
             mustSucceed(r, "npm run up -- --yes");
             // The provider plugin is the release the SDK asks for (no "expected to have version" warning).
             check(!/expected to have version/.test(outputOf(r)), `the engine warns about a plugin version:\n${outputOf(r).split("\n").filter((l) => /expected to have version/.test(l)).join("\n")}`);
-            check(r.stderr.includes(`using the local file backend in ${path.join(home, ".pulumi")}`), `no local-backend note:\n${tailText(r.stderr, 10)}`);
+            check(r.stderr.includes(`local file backend in ${path.join(home, ".pulumi")}`), `no local-backend note:\n${tailText(r.stderr, 10)}`);
+            // The checkout stays clean: the stack file is the one the user wrote (salt and secrets live in their layer).
+            check(fs.readFileSync(path.join(prog, "Pulumi.dev.yaml"), "utf8") === stackFileText, "npm run up changed Pulumi.dev.yaml in the checkout");
             check(/^Policies:\s*\n\s*\S+ charon@v[\d.]+ \(local: \S+\/policies\)/m.test(r.stdout), `the policy pack did not run:\n${tailText(r.stdout, 25)}`);
             const c = summaryCounts(r.stdout);
             created = c.created ?? 0;
@@ -349,6 +366,8 @@ export async function devScenario(ctx: ScenarioContext): Promise<void> {
             const pod = pods.find((x) => x.status.phase === "Running");
             check(pod, "no running Grafana pod");
             const c = pod.spec.containers[0];
+            const before = pod.status.containerStatuses?.[0]?.resources?.requests?.cpu;
+            check(before === c.resources.requests.cpu && before !== "150m", `the running container reports requests.cpu ${before}, its spec ${c.resources.requests.cpu}`);
             const r = await kube.request("PATCH", `/api/v1/namespaces/${MONITORING_NAMESPACE}/pods/${pod.metadata.name}/resize`,
                 { spec: { containers: [{ name: c.name, resources: { requests: { cpu: "150m", memory: c.resources.requests.memory } } }] } },
                 "application/strategic-merge-patch+json");
@@ -512,15 +531,14 @@ export async function clusterScenario(ctx: ScenarioContext): Promise<void> {
             "charon:charts": { source: mirror.url },
             "charon:workflows": { aps: { enabled: true } },
         };
-        // As the README says: a stack file per stack, the stack created by the main job, the hosts' SSH keys stored
-        // encrypted in the stack file with `pulumi config set --secret --path`.
+        // As the README says: a stack file per stack, each host's SSH key set as a secret with npm run config (which
+        // creates the stack and keeps the secret encrypted in the user's own layer, outside the checkout).
         const createStack = async (stack: string, config: Record<string, unknown>) => {
             writeStackFile(prog, stack, config);
-            mustSucceed(await s.npm("outputs", ["--stack", stack]), `npm run outputs -- --stack ${stack}`);
             for (let i = 0; i < platform.hosts.length; i++) {
-                const r = await run(["pulumi", "config", "set", "--secret", "--path", "--stack", stack, `charon:hosts[${i}].privateKey`, "--non-interactive"],
-                    { cwd: prog, env: pulumiEnv(ctx, home), input: platform.hosts[i].privateKey, label: `pulumi config set --secret --path --stack ${stack} charon:hosts[${i}].privateKey < key` });
-                mustSucceed(r, `pulumi config set --secret --path charon:hosts[${i}].privateKey`);
+                const key = `charon:hosts[${i}].privateKey`;
+                mustSucceed(await s.npm("config", ["set", "--stack", stack, "--secret", key], 5 * 60_000, platform.hosts[i].privateKey),
+                    `npm run config -- set --stack ${stack} --secret ${key} < key`);
             }
         };
         const untouched = async (what: string, stack: string) => {
