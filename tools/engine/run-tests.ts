@@ -4,10 +4,11 @@
 // control plane whose nodes kwok simulates. Charts come from a loopback mirror of test charts. The first line names
 // every part, its version and whether it is real or a stand-in; the last is `engine: N passed, N failed, N skipped`.
 //
-// Suites (CHARON_ENGINE_ONLY=harness,program,dev,cluster picks a subset):
+// Suites (CHARON_ENGINE_ONLY=harness,program,controllers,dev,cluster picks a subset):
 //   harness   a throwaway program with @pulumi/command and @pulumi/random against a test host (the engine itself)
 //   program   `pulumi preview` of the gpu-node preset with the policy pack; the program is type-checked as users
 //             run it (a missing declaration file fails it)
+//   controllers  the control loops' act tests against this tier's kube-apiserver (controllers-suite.ts)
 //   dev       the dev preset: up, second up without changes, an experiment harvested through the service proxy,
 //             destroy, secrets scan (scenarios.ts)
 //   cluster   bad setting and policy violation stop `up` before anything exists; the cluster preset with three
@@ -24,12 +25,13 @@ import { NUMAFLOW_MODULE, buildTestCharts, serveCharts, TestChart } from "./test
 import {
     check, copyProgram, errorsOf, indent, mandatoryViolations, repoRoot, results, Skip, summaryLines, tailText, test, total, counts, Workspace,
 } from "./runner";
+import { controllersSuite } from "./controllers-suite";
 import { clusterScenario, devScenario, ScenarioContext } from "./scenarios";
 import { startTestHost, testHostUnavailable, TestHost } from "./test-host";
 import { prometheusBin } from "../../test/helpers/prometheus";
 
 const keep = !!process.env.CHARON_ENGINE_KEEP;
-const only = (process.env.CHARON_ENGINE_ONLY ?? "harness,program,dev,cluster").split(",").map((s) => s.trim());
+const only = (process.env.CHARON_ENGINE_ONLY ?? "harness,program,controllers,dev,cluster").split(",").map((s) => s.trim());
 
 interface Part { part: string; version: string; kind: "real" | "stand-in" | "test"; source?: string }
 
@@ -153,6 +155,9 @@ async function main(): Promise<void> {
         }
         host?.teardown();
         host = undefined;
+        if (only.includes("controllers")) {
+            await controllersSuite(built.bin);
+        }
         for (const [suite, fn] of [["dev", devScenario], ["cluster", clusterScenario]] as const) {
             if (!only.includes(suite)) {
                 continue;

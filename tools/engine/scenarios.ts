@@ -45,8 +45,8 @@ function npmArgs(op: string, args: string[]): string[] {
 interface UserSession {
     home: string;
     prog: string;
-    /** Runs `npm run <op> -- args` in the program directory (stdin: `input`). */
-    npm(op: string, args: string[], timeoutMs?: number, input?: string): Promise<RunResult>;
+    /** Runs `npm run <op> -- args` in the program directory (stdin: `input`; `env` added to the user's, its PATH put first). */
+    npm(op: string, args: string[], timeoutMs?: number, input?: string, env?: Record<string, string>): Promise<RunResult>;
     /** The plain pulumi CLI on the same stacks (local backend in HOME, the passphrase cli/ generated). */
     pulumi(args: string[]): Promise<RunResult>;
 }
@@ -74,8 +74,8 @@ function probe(ctx: ScenarioContext, home: string, args: string[]): Promise<RunR
 function localSession(ctx: ScenarioContext, home: string, prog: string): UserSession {
     return {
         home, prog,
-        npm: (op, args, timeoutMs = 30 * 60_000, input?: string) => run(npmArgs(op, args), {
-            cwd: prog, env: userEnv(ctx.binDirs, home), timeoutMs, input, label: `npm run ${op} -- ${args.join(" ")}${input === undefined ? "" : " < file"}`,
+        npm: (op, args, timeoutMs = 30 * 60_000, input?: string, env: Record<string, string> = {}) => run(npmArgs(op, args), {
+            cwd: prog, env: userEnv(env.PATH ? [env.PATH, ...ctx.binDirs] : ctx.binDirs, home, Object.fromEntries(Object.entries(env).filter(([k]) => k !== "PATH"))), timeoutMs, input, label: `npm run ${op} -- ${args.join(" ")}${input === undefined ? "" : " < file"}`,
         }),
         pulumi: (args) => probe(ctx, home, args),
     };
@@ -87,9 +87,11 @@ function hostSession(ctx: ScenarioContext, host: TestHost, home: string, prog: s
     const q = (s: string) => `'${s.replace(/'/g, `'"'"'`)}'`;
     return {
         home, prog,
-        npm: (op, args, timeoutMs = 30 * 60_000) => run(host.sshArgv(
-            `cd ${q(prog)} && exec env -i HOME=${q(home)} PATH=${q(pathVar)} USER=root LOGNAME=root LANG=C.UTF-8 ` +
-            `PULUMI_SKIP_UPDATE_CHECK=true PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true NO_COLOR=1 ${npmArgs(op, args).map(q).join(" ")} </dev/null`),
+        npm: (op, args, timeoutMs = 30 * 60_000, _input?: string, env: Record<string, string> = {}) => run(host.sshArgv(
+            `cd ${q(prog)} && exec env -i HOME=${q(home)} PATH=${q(env.PATH ? `${env.PATH}:${pathVar}` : pathVar)} USER=root LOGNAME=root LANG=C.UTF-8 ` +
+            `PULUMI_SKIP_UPDATE_CHECK=true PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true NO_COLOR=1 ` +
+            Object.entries(env).filter(([k]) => k !== "PATH").map(([k, v]) => `${k}=${q(v)} `).join("") +
+            `${npmArgs(op, args).map(q).join(" ")} </dev/null`),
         { timeoutMs, label: `[on test host ${host.name}] npm run ${op} -- ${args.join(" ")}` }),
         pulumi: (args) => probe(ctx, home, args),
     };
@@ -376,6 +378,31 @@ export async function devScenario(ctx: ScenarioContext): Promise<void> {
                 const now = await kube.get(`/api/v1/namespaces/${MONITORING_NAMESPACE}/pods/${pod.metadata.name}`);
                 return now.status.containerStatuses?.[0]?.resources?.requests?.cpu === "150m" ? true : undefined;
             });
+        });
+
+        await testAfter(upOk, "the dev up", "dev: npm run kubectl -- get nodes prints the node; its kubeconfig file was 0600 in a 0700 directory and is gone", async () => {
+            // A kubectl first on PATH that records the file it was handed (mode, its directory's mode), then runs the real one.
+            const wrapDir = path.join(w, "kubectl-wrapper");
+            const tmpDir = path.join(w, "kubectl-tmp");
+            const record = path.join(w, "kubectl-seen");
+            fs.mkdirSync(wrapDir, { recursive: true });
+            fs.mkdirSync(tmpDir, { recursive: true });
+            fs.writeFileSync(path.join(wrapDir, "kubectl"), [
+                "#!/bin/sh",
+                `stat -c '%a %n' "$KUBECONFIG" "$(dirname "$KUBECONFIG")" > '${record}'`,
+                `exec '${path.join(ctx.bin, "kubectl")}' "$@"`,
+                "",
+            ].join("\n"), { mode: 0o755 });
+            const r = await s.npm("kubectl", ["get", "nodes"], 5 * 60_000, undefined, { PATH: wrapDir, TMPDIR: tmpDir });
+            console.log(indent(r.stdout.trim(), 6));
+            mustSucceed(r, "npm run kubectl -- get nodes");
+            check(/^NAME\s+STATUS/m.test(r.stdout) && /^dev\s+Ready\s/m.test(r.stdout), `no Ready node dev in:\n${r.stdout}`);
+            const seen = fs.readFileSync(record, "utf8").trim().split("\n").map((l) => l.split(" "));
+            check(seen.length === 2 && seen[0][0] === "600" && seen[1][0] === "700" && seen[0][1].startsWith(`${tmpDir}/`),
+                `kubectl was handed ${JSON.stringify(seen)}; expected a 0600 file in a 0700 directory under ${tmpDir}`);
+            const left = fs.readdirSync(tmpDir).filter((f) => f.startsWith("charon-kubeconfig-"));
+            check(left.length === 0, `left in the temporary directory after kubectl: ${left.join(", ")}`);
+            console.log(`      kubectl read ${seen[0][1]} (0${seen[0][0]}, directory 0${seen[1][0]}); no kubeconfig left in ${tmpDir}`);
         });
 
         await testAfter(upOk, "the dev up", "dev: a second npm run up -- --yes --expect-no-changes changes nothing and re-runs no host command", async () => {
