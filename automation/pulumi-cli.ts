@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { PulumiCommand } from "@pulumi/pulumi/automation";
+import { SemVer } from "semver";
 import { pulumiCliVersion } from "../components/versions";
 
 /** Where the pinned CLI is installed when it is not on PATH (the Automation API's own default location). */
@@ -50,10 +51,10 @@ export async function findOrInstallCli(opts: FindCliOptions): Promise<PulumiComm
     } catch {
         // not on PATH (or not runnable): try the pinned install
     }
-    // The installer's default version is the SDK's own, which a test keeps equal to pulumiCliVersion.
+    // The installer's default version is the SDK's own: name the pinned one.
     const root = pinnedInstallRoot(home);
     try {
-        return await PulumiCommand.get({ root });
+        return await PulumiCommand.get({ root, version: new SemVer(pulumiCliVersion) });
     } catch {
         // not installed there yet
     }
@@ -64,7 +65,7 @@ export async function findOrInstallCli(opts: FindCliOptions): Promise<PulumiComm
     }
     opts.log(`Pulumi CLI not found on PATH; downloading Pulumi ${pulumiCliVersion} into ${root} (once) …`);
     try {
-        return await PulumiCommand.install({ root });
+        return await PulumiCommand.install({ root, version: new SemVer(pulumiCliVersion) });
     } catch (err) {
         const reason = firstLine(String((err as Error).message ?? err));
         fs.mkdirSync(path.dirname(marker), { recursive: true });

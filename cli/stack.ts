@@ -12,8 +12,8 @@ import { checkStack, formatCheck, STACK_NAME } from "./check";
 import { engineFailure, formatViolations, plain, ViolationCollector } from "./engine-report";
 import { policyConfigFor } from "./policy-config";
 import { CliUnavailableError } from "../automation/pulumi-cli";
-import { MissingStackFileError, repoRoot } from "./stack-files";
-import { MissingStackError, openStack, withEngineConfig } from "./workspace";
+import { MissingStackFileError, repoRoot, stackFilePath } from "./stack-files";
+import { keepingStackFile, MissingStackError, openStack, withEngineConfig } from "./workspace";
 
 export { policyConfigFor };
 
@@ -112,7 +112,7 @@ async function run(opts: Options): Promise<void> {
     const opened = await openStack(opts.stack, { create: changes, requireStackFile: changes, log });
     const { stack } = opened;
     if (opts.operation === "outputs") {
-        const outputs = await stack.outputs();
+        const outputs = await keepingStackFile(opened.stackFile ?? stackFilePath(opts.stack), () => stack.outputs());
         for (const [name, { value, secret }] of Object.entries(outputs)) {
             const shown = secret && !opts.showSecrets ? "[secret]" : typeof value === "string" ? value : JSON.stringify(value, null, 2);
             process.stdout.write(`${name}: ${shown}\n`);
@@ -151,23 +151,24 @@ async function run(opts: Options): Promise<void> {
                 case "preview":
                     await stack.preview({ onOutput, onError, onEvent, policyPacks, policyPackConfigs, expectNoChanges: opts.expectNoChanges, diff: true, configFile, color });
                     return;
-                case "up":
-                    if (!opts.yes) {
-                        const preview = await stack.preview({ onOutput, onError, onEvent, policyPacks, policyPackConfigs, configFile, color });
-                        const planned = Object.entries(preview.changeSummary).filter(([op, n]) => op !== "same" && n > 0);
-                        if (planned.length === 0) {
-                            log("No changes.");
-                            return;
-                        }
-                        process.stdout.write(formatViolations(violations.violations, opts.stack, policyConfig, repoRoot));
-                        violations.violations.length = 0;
-                        if (!(await confirm(`Apply ${planned.map(([op, n]) => `${n} ${op}`).join(", ")} to stack ${opts.stack}?`))) {
-                            log("Cancelled.");
-                            return;
-                        }
+                case "up": {
+                    // Preview first, as `pulumi up` does, also with --yes: a mandatory policy violation stops the run
+                    // here, before anything is created (the Automation API's up skips its own preview).
+                    const preview = await stack.preview({ onOutput, onError, onEvent, policyPacks, policyPackConfigs, expectNoChanges: opts.expectNoChanges, configFile, color });
+                    const planned = Object.entries(preview.changeSummary).filter(([op, n]) => op !== "same" && n > 0);
+                    if (planned.length === 0) {
+                        log("No changes.");
+                        return;
+                    }
+                    process.stdout.write(formatViolations(violations.violations, opts.stack, policyConfig, repoRoot));
+                    violations.violations.length = 0;
+                    if (!opts.yes && !(await confirm(`Apply ${planned.map(([op, n]) => `${n} ${op}`).join(", ")} to stack ${opts.stack}?`))) {
+                        log("Cancelled.");
+                        return;
                     }
                     await stack.up({ onOutput, onError, onEvent, policyPacks, policyPackConfigs, expectNoChanges: opts.expectNoChanges, configFile, color });
                     return;
+                }
                 case "destroy":
                     if (!opts.yes) {
                         if (!(await confirm(`Destroy every resource of stack ${opts.stack}?`))) {

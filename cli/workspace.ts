@@ -154,11 +154,30 @@ async function createStackOutsideRepository(name: string, project: string, pulum
  * Runs `fn` with the merged stack file (repository + the user's layer) in a 0600 temporary file, removed afterwards;
  * a salt the engine added to it (a stack created elsewhere) is kept in the user's layer.
  */
+/**
+ * Runs `fn` and puts the repository's Pulumi.<stack>.yaml back as it was. The Automation API reads a stack's outputs
+ * with `pulumi stack output --show-secrets` in the checkout (after every update, and for `stack.outputs()`), and the
+ * CLI then saves the stack's encryptionsalt into that file, which would take precedence over the user's layer.
+ */
+export async function keepingStackFile<T>(file: string, fn: () => Promise<T>): Promise<T> {
+    const before = fs.existsSync(file) ? fs.readFileSync(file) : undefined;
+    try {
+        return await fn();
+    } finally {
+        const now = fs.existsSync(file) ? fs.readFileSync(file) : undefined;
+        if (before === undefined && now !== undefined) {
+            fs.rmSync(file);
+        } else if (before !== undefined && (now === undefined || !now.equals(before))) {
+            fs.writeFileSync(file, before);
+        }
+    }
+}
+
 export async function withEngineConfig<T>(opened: OpenedStack, fn: (configFile: string) => Promise<T>): Promise<T> {
     const doc = effectiveDocument(opened.repo ?? { config: {} }, opened.layer);
     const temp = writeEngineConfigFile(doc, opened.name);
     try {
-        return await fn(temp.file);
+        return await keepingStackFile(opened.stackFile ?? stackFilePath(opened.name), () => fn(temp.file));
     } finally {
         try {
             const after = readYamlFile(temp.file);
@@ -175,7 +194,7 @@ export async function withEngineConfig<T>(opened: OpenedStack, fn: (configFile: 
 /** A stack's outputs (name → value, secrets decrypted), through the same CLI, backend and passphrase as `npm run up`. */
 export async function readStackOutputs(name: string, log: Log): Promise<Record<string, unknown>> {
     const opened = await openStack(name, { create: false, requireStackFile: false, log });
-    const outputs = await opened.stack.outputs();
+    const outputs = await keepingStackFile(opened.stackFile ?? stackFilePath(name), () => opened.stack.outputs());
     return Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.value]));
 }
 

@@ -4,8 +4,11 @@
  */
 
 // ── tooling ──────────────────────────────────────────────────────────────────────────────────────────────
-/** The Pulumi CLI the main-job commands install when none is on PATH (matches @pulumi/pulumi in package.json). */
-export const pulumiCliVersion = "3.270.0";
+/**
+ * The Pulumi CLI the main-job commands install when none is on PATH, and the one the engine tier builds and runs
+ * the program with (tools/engine/go.mod). At least the @pulumi/pulumi version in package.json.
+ */
+export const pulumiCliVersion = "3.274.1";
 
 // ── cluster ──────────────────────────────────────────────────────────────────────────────────────────────
 /** Default k3s release; a stack may pin another with charon:k3s.version. */

@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { listKeys, README_BEGIN, README_END, renderReadme, settingsReferenceTable } from "../stacks/reference";
 import { SettingsSchema } from "../stacks/schema";
+import { pulumiCliVersion } from "../components/versions";
 
 const root = path.resolve(__dirname, "..");
 const readme = fs.readFileSync(path.join(root, "README.md"), "utf8");
@@ -28,5 +29,11 @@ describe("README", () => {
         const exported = [...index.matchAll(/^export const (\w+)/gm)].map((m) => m[1]);
         assert.ok(exported.length >= 5);
         assert.deepEqual(exported.filter((name) => !readme.includes(`| \`${name}\` |`)), []);
+    });
+
+    it("names the Pulumi CLI release components/versions.ts pins, wherever it names one", () => {
+        const named = [...readme.matchAll(/(?:Pulumi CLI|pinned version|~\/\.pulumi\/versions\/)\D{0,3}(\d+\.\d+\.\d+)/g)].map((m) => m[1]);
+        assert.ok(named.length >= 2, `the README names the CLI's version ${named.length} times`);
+        assert.deepEqual([...new Set(named)], [pulumiCliVersion]);
     });
 });

@@ -183,6 +183,14 @@ export async function remoteRead(client: HttpClient, slice: RemoteReadSlice, sin
             res.resume();
             throw new RemoteReadUnavailable(`remote read not available (unexpected content type "${ctype}")`);
         }
+    } catch (err) {
+        // A response cut off mid-stream ("aborted": the connection closed before the body's end, as seen through
+        // the Kubernetes API server's service proxy) is a connection failure: the caller retries the slice.
+        const code = (err as NodeJS.ErrnoException).code;
+        if (!(err instanceof ConnectionError) && (code === "ECONNRESET" || code === "EPIPE" || (err as Error).message === "aborted")) {
+            throw new ConnectionError(`remote read response interrupted: ${(err as Error).message}`, code ?? "ECONNRESET");
+        }
+        throw err;
     } finally {
         finish();
     }

@@ -638,6 +638,8 @@ describe("cluster scripts (tier 2)", function () {
             const again = host.run(removeNodeCommand("s1", "a1").delete!);
             assert.deepEqual(again.calls, []);
             assert.match(again.stderr, /node a1 is not registered/);
+            // kubectl's discovery cache stays in the scripts' own temp dir, not in the user's ~/.kube.
+            assert.ok(!fs.existsSync(path.join(host.home, ".kube")), "a kubectl cache was left in ~/.kube");
         });
 
         it("a failing drain fails the delete with the reason", () => {

@@ -29,7 +29,11 @@ fi
 as_root() { ${SUDO[@]+"${SUDO[@]}"} "$@"; }
 
 WORK="$(mktemp -d)"
-trap 'rm -rf "$WORK"' EXIT
+trap 'as_root rm -rf "$WORK" 2>/dev/null || rm -rf "$WORK"' EXIT
+
+# k3s's kubectl keeps a discovery cache under the caller's ~/.kube/cache; the scripts' own calls keep it in WORK
+# (removed on exit), so a run (and the uninstall) leaves no ~/.kube behind on the host.
+k3s_kubectl() { as_root env KUBECACHEDIR="$WORK/kubectl-cache" "$K3S_BIN" kubectl "$@"; }
 
 # put_file MODE PATH: installs stdin as ROOT/PATH with MODE, saying created/updated/unchanged.
 # Sets FILE_CHANGED=1 when it wrote something.
@@ -105,7 +109,7 @@ wait_for_api() {
     local timeout="$1" deadline answer=""
     deadline=$((SECONDS + timeout))
     while true; do
-        if [[ -x "$K3S_BIN" ]] && answer="$(as_root "$K3S_BIN" kubectl get --raw=/readyz 2>&1)" && [[ "$answer" == ok ]]; then
+        if [[ -x "$K3S_BIN" ]] && answer="$(k3s_kubectl get --raw=/readyz 2>&1)" && [[ "$answer" == ok ]]; then
             return 0
         fi
         if ((SECONDS >= deadline)); then

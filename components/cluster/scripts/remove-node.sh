@@ -9,9 +9,9 @@ if [[ ! -x "$K3S_BIN" ]]; then
     say "k3s is not installed here: nothing to remove for node ${CHARON_NODE}"
     exit 0
 fi
-if ! as_root "$K3S_BIN" kubectl get node "$CHARON_NODE" >/dev/null 2>&1; then
+if ! k3s_kubectl get node "$CHARON_NODE" >/dev/null 2>&1; then
     say "node ${CHARON_NODE} is not registered (or the API is unreachable): nothing to remove"
     exit 0
 fi
-as_root "$K3S_BIN" kubectl delete node "$CHARON_NODE" --ignore-not-found >&2
+k3s_kubectl delete node "$CHARON_NODE" --ignore-not-found >&2
 say "removed node ${CHARON_NODE} from the cluster"

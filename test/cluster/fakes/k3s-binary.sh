@@ -8,6 +8,8 @@ case "${1:-}" in
     --version) echo "k3s version $version (fake)"; echo "go version go1.24 fake" ;;
     kubectl)
         shift
+        # Like the real (embedded) kubectl: a discovery cache under $KUBECACHEDIR, else ~/.kube/cache.
+        mkdir -p "${KUBECACHEDIR:-$HOME/.kube/cache}/discovery" && touch "${KUBECACHEDIR:-$HOME/.kube/cache}/discovery/servergroups.json"
         case "$*" in
             "get --raw=/readyz")
                 if [[ "${FAKE_API_READY:-yes}" == yes ]]; then echo ok; else echo "connection refused" >&2; exit 1; fi ;;

@@ -1,5 +1,4 @@
-// Command pulumi-resource-standin is a STAND-IN for the `command`, `random` and (preview-only) `kubernetes`
-// resource providers.
+// Command pulumi-resource-standin is a STAND-IN for the `command` and `random` resource providers.
 //
 // The real providers (github.com/pulumi/pulumi-command provider v1.2.1, github.com/pulumi/pulumi-random
 // provider/v4 v4.21.2) cannot be fetched from the Go module proxy reachable here (see tools/engine/README.md for
@@ -18,8 +17,8 @@
 //	command:remote:CopyToRemote  a file asset or a directory/file archive copied to remotePath over SSH.
 //	random:index/*  RandomPassword, RandomString, RandomId, RandomInteger, RandomUuid, RandomBytes, RandomPet:
 //	    every input change replaces, results come from crypto/rand.
-//	kubernetes  PREVIEW ONLY: provider configuration, and resources planned by echoing their inputs (unknown
-//	    status); creating/updating/deleting, components (Construct) and invokes are refused with a clear error.
+//
+// The kubernetes provider is real (built from its module, see kubernetes-provider/); it has no stand-in.
 package main
 
 import (
@@ -34,9 +33,8 @@ import (
 
 // Versions reported to the engine: the versions the npm SDKs in package.json request.
 var (
-	commandVersion    = "1.2.1"
-	randomVersion     = "4.21.2"
-	kubernetesVersion = "4.34.2"
+	commandVersion = "1.2.1"
+	randomVersion  = "4.21.2"
 )
 
 func main() {
@@ -47,17 +45,13 @@ func main() {
 		maker = func(h *provider.HostClient) (pulumirpc.ResourceProviderServer, error) {
 			return &commandProvider{base: base{name: "command", version: commandVersion, host: h}}, nil
 		}
-	case "kubernetes":
-		maker = func(h *provider.HostClient) (pulumirpc.ResourceProviderServer, error) {
-			return &kubernetesProvider{base: base{name: "kubernetes", version: kubernetesVersion, host: h}}, nil
-		}
 	case "random":
 		maker = func(h *provider.HostClient) (pulumirpc.ResourceProviderServer, error) {
 			return &randomProvider{base: base{name: "random", version: randomVersion, host: h}}, nil
 		}
 	default:
-		fmt.Fprintf(os.Stderr, "pulumi-resource-standin: install me as pulumi-resource-command, "+
-			"pulumi-resource-random or pulumi-resource-kubernetes (got %q)\n", filepath.Base(os.Args[0]))
+		fmt.Fprintf(os.Stderr, "pulumi-resource-standin: install me as pulumi-resource-command "+
+			"or pulumi-resource-random (got %q)\n", filepath.Base(os.Args[0]))
 		os.Exit(2)
 	}
 	if err := provider.Main(name, maker); err != nil {
