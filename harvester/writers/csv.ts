@@ -111,35 +111,86 @@ export function writeValue(buf: Uint8Array, pos: number, v: number): number {
 }
 
 /**
+ * The 17 bytes "2024-01-01T00:00:" of a minute (epoch minutes), as Date#toISOString().slice(0, 17) spells them. The
+ * date part comes from toISOString once per day; hours and minutes are plain arithmetic. Years outside 0000–9999
+ * (toISOString writes them with six digits and a sign) take the slice itself.
+ */
+class MinutePrefix {
+    private day = NaN;
+    private readonly date = new Uint8Array(11);
+    private plain = false;
+
+    write(into: Uint8Array, at: number, minute: number): void {
+        const day = Math.floor(minute / 1440);
+        if (day !== this.day) {
+            this.day = day;
+            const iso = new Date(day * 86400000).toISOString();
+            this.plain = iso.length === 24;
+            for (let i = 0; i < 11; i++) {
+                this.date[i] = iso.charCodeAt(i);
+            }
+        }
+        if (!this.plain) {
+            const iso = new Date(minute * 60000).toISOString();
+            for (let i = 0; i < 17; i++) {
+                into[at + i] = iso.charCodeAt(i);
+            }
+            return;
+        }
+        into.set(this.date, at);
+        const m = minute - day * 1440;
+        const h = (m / 60) | 0;
+        const mm = m - h * 60;
+        const h10 = (h / 10) | 0;
+        const m10 = (mm / 10) | 0;
+        into[at + 11] = 48 + h10;
+        into[at + 12] = 48 + (h - h10 * 10);
+        into[at + 13] = 58;
+        into[at + 14] = 48 + m10;
+        into[at + 15] = 48 + (mm - m10 * 10);
+        into[at + 16] = 58;
+    }
+}
+
+/**
  * Renders rows of one series into `buf` from sample `from` on, as many as fit below `limit`, and returns the next
  * sample index; the end position is left in `state.pos`. Everything the loop touches is a local (no closure
  * state), so V8 keeps it in registers. `head` holds the series prefix (query,metric,) followed by the 17 bytes of
- * the current minute (2024-01-01T00:00:), rebuilt only when the minute changes; per row only the seconds, the
- * milliseconds and the value are formatted, and the head and the label suffix are two native copies.
+ * the current minute (2024-01-01T00:00:), and `joint` the label suffix followed by that same head: between two rows
+ * of one minute the end of the one and the start of the next are one native copy. Both are rebuilt only when the
+ * minute changes; per row only the seconds, the milliseconds and the value are formatted.
  */
 function renderRows(buf: Uint8Array, pos: number, limit: number, ts: Float64Array, vs: Float64Array, from: number,
-    state: RowState, head: Buffer, suffix: Buffer): number {
+    state: RowState, head: Uint8Array, joint: Uint8Array): number {
     const n = ts.length;
     const headLen = head.length;
-    const sufLen = suffix.length;
+    const jointLen = joint.length;
+    const sufLen = jointLen - headLen;
     const minuteAt = headLen - 17;
     const room = limit - headLen - sufLen - 64;
+    const prefix = state.prefix;
+    const suffix = joint.subarray(0, sufLen);
     let minute = state.minute;
     let minuteStart = minute * 60000;
     let minuteEnd = minuteStart + 60000;
+    // Whether the head of row i is already in the buffer (written with the previous row's joint).
+    let headDone = false;
     let i = from;
     for (; i < n; i++) {
         if (pos > room) {
             break;
         }
         const t = ts[i];
-        if (!(t >= minuteStart && t < minuteEnd)) {
-            minute = Math.floor(t / 60000);
-            minuteStart = minute * 60000;
-            minuteEnd = minuteStart + 60000;
-            head.write(new Date(minuteStart).toISOString().slice(0, 17), minuteAt, "latin1");
+        if (!headDone) {
+            if (!(t >= minuteStart && t < minuteEnd)) {
+                minute = Math.floor(t / 60000);
+                minuteStart = minute * 60000;
+                minuteEnd = minuteStart + 60000;
+                prefix.write(head, minuteAt, minute);
+                joint.set(head.subarray(minuteAt), sufLen + minuteAt);
+            }
+            buf.set(head, pos);
         }
-        buf.set(head, pos);
         pos += headLen;
         const r = t - minuteStart;
         const sec = Math.floor(r / 1000);
@@ -158,7 +209,14 @@ function renderRows(buf: Uint8Array, pos: number, limit: number, ts: Float64Arra
         const v = vs[i];
         // Integers (counters) straight to digits; everything else through writeValue.
         pos = v >= 1 && v <= 0x7fffffff && (v | 0) === v ? digits(buf, pos + 8, v) : writeValue(buf, pos + 8, v);
-        buf.set(suffix, pos);
+        // The next row starts at pos + sufLen: when it is of this minute and fits, write its head with the suffix.
+        const next = i + 1 < n ? ts[i + 1] : NaN;
+        headDone = pos + sufLen <= room && next >= minuteStart && next < minuteEnd;
+        if (headDone) {
+            buf.set(joint, pos);
+        } else {
+            buf.set(suffix, pos);
+        }
         pos += sufLen;
     }
     state.minute = minute;
@@ -169,6 +227,7 @@ function renderRows(buf: Uint8Array, pos: number, limit: number, ts: Float64Arra
 interface RowState {
     minute: number;
     pos: number;
+    prefix: MinutePrefix;
 }
 
 /**
@@ -177,7 +236,7 @@ interface RowState {
  */
 export class CsvRenderer {
     rows = 0;
-    private readonly state: RowState = { minute: NaN, pos: 0 };
+    private readonly state: RowState = { minute: NaN, pos: 0, prefix: new MinutePrefix() };
 
     constructor(readonly labelColumns: LabelColumn[],
         private readonly take: (min: number) => Uint8Array = (min) => new Uint8Array(Math.max(CSV_CHUNK_BYTES, min))) {}
@@ -192,6 +251,9 @@ export class CsvRenderer {
             const suffix = Buffer.from(this.labelColumns.map((c) => "," + csvField(s.labels[c.label] ?? "")).join("") + "\n", "utf8");
             const head = Buffer.alloc(prefix.length + 17);
             head.set(prefix, 0);
+            const joint = Buffer.alloc(suffix.length + head.length);
+            joint.set(suffix, 0);
+            joint.set(prefix, suffix.length);
             state.minute = NaN;
             // Longest possible row: head + seconds.millis (7) + comma + value (≤ 25) + suffix.
             const maxRow = head.length + suffix.length + 64;
@@ -206,7 +268,7 @@ export class CsvRenderer {
                         buf = this.take(maxRow);
                         pos = 0;
                     }
-                    i = renderRows(buf, pos, buf.length, ts, vs, i, state, head, suffix);
+                    i = renderRows(buf, pos, buf.length, ts, vs, i, state, head, joint);
                     pos = state.pos;
                 }
                 this.rows += ts.length;
