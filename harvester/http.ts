@@ -2,10 +2,15 @@
  * The HTTP client: node:http/https with a keep-alive agent (the global fetch is several times slower for bulk
  * bodies), POST form encoding (proxies limit URL length), per-request timeouts, a response size cap, and retries
  * with exponential backoff on connection errors, 5xx, 429 and Prometheus' "context deadline exceeded" 422s —
- * never on 400 bad_data or other client errors.
+ * never on 400 bad_data or other client errors. The large JSON answers (postFormParsed: query_range and query)
+ * go through the bulk transport of harvester/http1.ts instead, which reads them into reused memory.
  */
 import * as http from "node:http";
 import * as https from "node:https";
+import { BodyTooLargeError, ConnectionError, HttpError } from "./http-errors";
+import { BulkTransport } from "./http1";
+
+export { BodyTooLargeError, ConnectionError, HttpError };
 
 export interface TlsSettings {
     /** PEM CA bundle to trust in addition to… nothing: when set, only this CA is trusted. */
@@ -43,31 +48,6 @@ export interface RequestStats {
     requests: number;
     retries: number;
     bytes: number;
-}
-
-/** A failure to talk to the server at all (refused, reset, DNS, TLS, timeout). */
-export class ConnectionError extends Error {
-    constructor(message: string, readonly code?: string) {
-        super(message);
-        this.name = "ConnectionError";
-    }
-}
-
-/** A non-2xx answer; `serverError` is the server's own error text when it sent one. */
-export class HttpError extends Error {
-    constructor(readonly status: number, readonly errorType: string | undefined, readonly serverError: string,
-        readonly retryAfterMs?: number) {
-        super(`HTTP ${status}${errorType ? ` ${errorType}` : ""}: ${serverError}`);
-        this.name = "HttpError";
-    }
-}
-
-/** The response was larger than maxBodyBytes (the caller should ask for less). */
-export class BodyTooLargeError extends Error {
-    constructor(readonly limit: number) {
-        super(`response body exceeded ${limit} bytes`);
-        this.name = "BodyTooLargeError";
-    }
 }
 
 /** Whether an error is worth retrying: transient transport or server trouble, never a bad request. */
@@ -128,6 +108,7 @@ export class HttpClient {
     readonly backoffMs: number;
     readonly maxBodyBytes: number;
     private readonly headers: Record<string, string>;
+    private readonly maxSockets: number;
 
     constructor(readonly endpoint: Endpoint, settings: ClientSettings = {}) {
         let base: URL;
@@ -146,6 +127,7 @@ export class HttpClient {
         this.maxBodyBytes = settings.maxBodyBytes ?? 64 * 1024 * 1024;
         this.headers = { ...(endpoint.headers ?? {}) };
         const maxSockets = settings.maxSockets ?? 8;
+        this.maxSockets = maxSockets;
         if (base.protocol === "https:") {
             const tls = endpoint.tls ?? {};
             this.mod = https;
@@ -168,6 +150,7 @@ export class HttpClient {
 
     close(): void {
         this.agent.destroy();
+        this.bulkTransport?.close();
     }
 
     /** Starts one request; resolves with the response once its headers arrived. */
@@ -200,9 +183,41 @@ export class HttpClient {
     /** Bodies parsed in place and given back (postFormParsed): reused instead of a fresh allocation per response. */
     private readonly spareBodies: Buffer[] = [];
 
-    /** One attempt: full body, HttpError on non-2xx. With `into`, a 2xx body is gathered into a reusable buffer. */
+    /** The bulk transport (harvester/http1.ts) postFormParsed reads its answers with. */
+    private bulkTransport: BulkTransport | undefined;
+
+    private bulk(): BulkTransport {
+        this.bulkTransport ??= new BulkTransport(this.base, this.endpoint.tls, this.maxSockets);
+        return this.bulkTransport;
+    }
+
+    /** One attempt through the bulk transport: the whole body in a recycled buffer, HttpError on non-2xx. */
+    private async onceBulk(path: string, body: Buffer, headers: Record<string, string>, stats: RequestStats,
+        parse: (body: Buffer) => unknown): Promise<unknown> {
+        stats.requests++;
+        const url = this.urlFor(path);
+        const res = await this.bulk().request({
+            method: "POST", target: `${url.pathname}${url.search}`, headers: { ...this.headers, ...headers }, body,
+            timeoutMs: this.timeoutMs, maxBodyBytes: this.maxBodyBytes, spare: this.spareBodies.pop(),
+        }, `${url.origin}${url.pathname}`);
+        try {
+            stats.bytes += res.body.length;
+            if (res.status < 200 || res.status >= 300) {
+                const e = parseErrorBody(res.body, res.headers["content-type"]);
+                const ra = Number(res.headers["retry-after"]);
+                throw new HttpError(res.status, e.errorType, e.error, Number.isFinite(ra) ? ra * 1000 : undefined);
+            }
+            return parse(res.body);
+        } finally {
+            if (this.spareBodies.length < 8) {
+                this.spareBodies.push(res.buffer);
+            }
+        }
+    }
+
+    /** One attempt through node:http: full body, HttpError on non-2xx. */
     private async once(method: string, path: string, body: Buffer | undefined, headers: Record<string, string>,
-        stats: RequestStats, search?: URLSearchParams, into?: { buf?: Buffer }): Promise<RawResponse> {
+        stats: RequestStats, search?: URLSearchParams): Promise<RawResponse> {
         stats.requests++;
         const { res, req, done } = await this.start(method, path, body, headers, search);
         try {
@@ -227,22 +242,7 @@ export class HttpClient {
             });
             stats.bytes += size;
             const status = res.statusCode ?? 0;
-            let buf: Buffer;
-            if (into !== undefined && chunks.length > 1 && status >= 200 && status < 300) {
-                let target = this.spareBodies.pop();
-                if (target === undefined || target.length < size) {
-                    target = Buffer.allocUnsafeSlow(Math.max(size, 1 << 20));
-                }
-                let at = 0;
-                for (const c of chunks) {
-                    target.set(c, at);
-                    at += c.length;
-                }
-                into.buf = target;
-                buf = target.subarray(0, size);
-            } else {
-                buf = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
-            }
+            const buf = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
             if (status < 200 || status >= 300) {
                 const e = parseErrorBody(buf, res.headers["content-type"]);
                 const ra = Number(res.headers["retry-after"]);
@@ -287,17 +287,7 @@ export class HttpClient {
         onRetry: ((err: unknown, delayMs: number) => void) | undefined, parse: (body: Buffer) => T): Promise<T> {
         const body = Buffer.from(new URLSearchParams(params).toString());
         const headers = { "Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json" };
-        return this.withRetries(async () => {
-            const into: { buf?: Buffer } = {};
-            const res = await this.once("POST", path, body, headers, stats, undefined, into);
-            try {
-                return parse(res.body);
-            } finally {
-                if (into.buf !== undefined && this.spareBodies.length < 8) {
-                    this.spareBodies.push(into.buf);
-                }
-            }
-        }, stats, onRetry);
+        return this.withRetries(() => this.onceBulk(path, body, headers, stats, parse) as Promise<T>, stats, onRetry);
     }
 
     /** GET with query parameters and retries. */
