@@ -105,7 +105,8 @@ export function planModes(queries: string[], mode: Mode, step: number | undefine
         return queries.map((query, index) => ({ index, query, kind: "instant" }));
     }
     return queries.map((query, index) => {
-        const selector = parseSelector(query) !== undefined;
+        // Range mode fetches any expression the same way: no need to parse it.
+        const selector = mode !== "range" && parseSelector(query) !== undefined;
         if (mode === "raw" && !selector) {
             throw new UsageError(`--mode raw reads stored samples and needs plain series selectors; query #${index + 1} "${query}" is an expression (use --mode range or auto)`, "--mode");
         }

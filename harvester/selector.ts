@@ -94,8 +94,22 @@ function children(n: SyntaxNode): SyntaxNode[] {
     return out;
 }
 
+/** Answers of parseSelector by query text: a harvest asks once when planning and again when it runs the query. */
+const parsed = new Map<string, Selector | undefined>();
+
 /** Returns the selector when `query` is a plain series selector, otherwise undefined. */
 export function parseSelector(query: string): Selector | undefined {
+    if (!parsed.has(query)) {
+        if (parsed.size >= 10_000) {
+            parsed.clear();
+        }
+        parsed.set(query, parseUncached(query));
+    }
+    const s = parsed.get(query);
+    return s === undefined ? undefined : { metric: s.metric, matchers: s.matchers.map((m) => ({ ...m })) };
+}
+
+function parseUncached(query: string): Selector | undefined {
     const tree = promql().parse(query);
     let broken = false;
     tree.iterate({ enter: (n) => { broken ||= n.type.isError; } });
