@@ -8,7 +8,7 @@
 import * as http from "node:http";
 import * as https from "node:https";
 import { BodyTooLargeError, ConnectionError, HttpError } from "./http-errors";
-import { BulkTransport } from "./http1";
+import { type BodySink, BulkTransport } from "./http1";
 
 export { BodyTooLargeError, ConnectionError, HttpError };
 
@@ -201,7 +201,7 @@ export class HttpClient {
             timeoutMs: this.timeoutMs, maxBodyBytes: this.maxBodyBytes, spare: this.spareBodies.pop(),
         }, `${url.origin}${url.pathname}`);
         try {
-            stats.bytes += res.body.length;
+            stats.bytes += res.bodyBytes;
             if (res.status < 200 || res.status >= 300) {
                 const e = parseErrorBody(res.body, res.headers["content-type"]);
                 const ra = Number(res.headers["retry-after"]);
@@ -293,6 +293,28 @@ export class HttpClient {
     /** GET with query parameters and retries. */
     get(path: string, params: URLSearchParams, stats: RequestStats): Promise<RawResponse> {
         return this.withRetries(() => this.once("GET", path, undefined, { Accept: "application/json" }, stats, params), stats);
+    }
+
+    /**
+     * POST a binary body through the bulk transport, without retries (the caller retries around its whole read).
+     * `onHead` sees a 2xx answer's head and may return a sink that receives the body as it arrives (each piece
+     * valid only during the call; what the sink throws fails the call unchanged); otherwise the body is gathered.
+     * Non-2xx answers are read and thrown as HttpError. Body bytes are the caller's to count (as they arrive).
+     */
+    async postBinary(path: string, body: Buffer, headers: Record<string, string>, stats: RequestStats,
+        onHead: (headers: Record<string, string>) => BodySink | undefined): Promise<{ headers: Record<string, string>; body: Buffer }> {
+        stats.requests++;
+        const url = this.urlFor(path);
+        const res = await this.bulk().request({
+            method: "POST", target: `${url.pathname}${url.search}`, headers: { ...this.headers, ...headers }, body,
+            timeoutMs: this.timeoutMs, maxBodyBytes: Number.MAX_SAFE_INTEGER,
+            onHead: (status, h) => (status >= 200 && status < 300 ? onHead(h) : undefined),
+        }, `${url.origin}${url.pathname}`);
+        if (res.status < 200 || res.status >= 300) {
+            const e = parseErrorBody(res.body, res.headers["content-type"]);
+            throw new HttpError(res.status, e.errorType, e.error);
+        }
+        return { headers: res.headers, body: res.body };
     }
 
     /**

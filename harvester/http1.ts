@@ -24,8 +24,10 @@ export interface BulkResponse {
     status: number;
     /** Header names in lower case; repeated headers joined with ", ". */
     headers: Record<string, string>;
-    /** The body: a view of `buffer`, valid until the caller hands `buffer` back. */
+    /** The body: a view of `buffer`, valid until the caller hands `buffer` back (empty when a sink took it). */
     body: Buffer;
+    /** Body bytes received (gathered or sunk). */
+    bodyBytes: number;
     /** The memory holding the body, for the caller to recycle. */
     buffer: Buffer;
 }
@@ -41,6 +43,20 @@ export interface BulkRequest {
     maxBodyBytes: number;
     /** A buffer to gather the body into when large enough (grown otherwise). */
     spare?: Buffer;
+    /**
+     * Sees the head of the final answer; a sink it returns receives the body as it arrives instead of it being
+     * gathered (pieces b[from, to) valid only during the call; what the sink throws fails the request as it is).
+     */
+    onHead?: (status: number, headers: Record<string, string>) => BodySink | undefined;
+}
+
+export type BodySink = (b: Buffer, from: number, to: number) => void;
+
+/** An error thrown by a body sink, passed through unchanged. */
+class SinkError extends Error {
+    constructor(readonly cause: unknown) {
+        super("body sink failed");
+    }
 }
 
 const enum State { Head, Fixed, ChunkSize, ChunkData, ChunkEnd, Trailer, UntilClose, Done }
@@ -66,8 +82,11 @@ class ResponseReader {
     /** Whether any byte of the answer arrived (errors before that read "cannot reach", after it "interrupted"). */
     started = false;
 
-    constructor(private readonly maxBody: number, spare: Buffer | undefined) {
-        this.body = spare ?? Buffer.allocUnsafeSlow(1 << 20);
+    private sink: BodySink | undefined;
+
+    constructor(private readonly maxBody: number, spare: Buffer | undefined,
+        private readonly onHead?: (status: number, headers: Record<string, string>) => BodySink | undefined) {
+        this.body = spare ?? Buffer.allocUnsafeSlow(onHead === undefined ? 1 << 20 : 4096);
     }
 
     /** Consumes bytes [0, n) of `b`; throws on a malformed answer or an oversized body. */
@@ -140,6 +159,11 @@ class ResponseReader {
         }
     }
 
+    /** The gathered body (empty when a sink received it). */
+    gathered(): Buffer {
+        return this.sink !== undefined ? this.body.subarray(0, 0) : this.body.subarray(0, this.len);
+    }
+
     /** The server closed the connection: a close-delimited body ends here, any other unfinished answer is cut. */
     closed(): boolean {
         if (this.state === State.UntilClose) {
@@ -151,6 +175,15 @@ class ResponseReader {
 
     private append(b: Buffer, from: number, to: number): void {
         const k = to - from;
+        if (this.sink !== undefined) {
+            this.len += k;
+            try {
+                this.sink(b, from, to);
+            } catch (err) {
+                throw new SinkError(err);
+            }
+            return;
+        }
         if (this.len + k > this.maxBody) {
             throw new BodyTooLargeError(this.maxBody);
         }
@@ -202,6 +235,12 @@ class ResponseReader {
         if (this.status >= 100 && this.status < 200) {
             this.state = State.Head;
             this.headers = {};
+        } else if (this.onHead !== undefined) {
+            try {
+                this.sink = this.onHead(this.status, this.headers);
+            } catch (err) {
+                throw new SinkError(err);
+            }
         }
         return at;
     }
@@ -401,7 +440,7 @@ export class BulkTransport {
 
     private exchange(conn: Conn, r: BulkRequest, deadline: number, what: string): Promise<BulkResponse> {
         return new Promise<BulkResponse>((resolve, reject) => {
-            const reader = new ResponseReader(r.maxBodyBytes, r.spare);
+            const reader = new ResponseReader(r.maxBodyBytes, r.spare, r.onHead);
             conn.reader = reader;
             const timer = setTimeout(() => {
                 finish(new ConnectionError(`request to ${what} timed out after ${r.timeoutMs} ms`, "ETIMEDOUT"));
@@ -422,13 +461,19 @@ export class BulkTransport {
                     this.drop(conn);
                 }
                 this.waiters.shift()?.();
-                resolve({ status: reader.status, headers: reader.headers, body: reader.body.subarray(0, reader.len), buffer: reader.body });
+                resolve({
+                    status: reader.status, headers: reader.headers, body: reader.gathered(), bodyBytes: reader.len, buffer: reader.body,
+                });
             };
             conn.wake = (err) => {
                 if (err === undefined) {
                     if (reader.state === State.Done) {
                         finish();
                     }
+                    return;
+                }
+                if (err instanceof SinkError) {
+                    finish(err.cause as Error);
                     return;
                 }
                 if (err instanceof BodyTooLargeError || err instanceof ConnectionError) {
@@ -458,7 +503,8 @@ export class BulkTransport {
         try {
             reader.feed(b, n);
         } catch (err) {
-            conn.wake?.(err instanceof BodyTooLargeError ? err : new ConnectionError(`response interrupted: ${(err as Error).message}`, "EPROTO"));
+            conn.wake?.(err instanceof BodyTooLargeError || err instanceof SinkError ? err
+                : new ConnectionError(`response interrupted: ${(err as Error).message}`, "EPROTO"));
             return;
         }
         if (reader.state === State.Done) {

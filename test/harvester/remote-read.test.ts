@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import fc from "fast-check";
-import { parseFrames } from "../../harvester/remote-read/client";
+import { FrameAssembler, parseFrames } from "../../harvester/remote-read/client";
 import { crc32c } from "../../harvester/remote-read/crc32c";
 import { Reader, decodeChunkedReadResponse, encodeReadRequest } from "../../harvester/remote-read/protobuf";
 import { SampleBuffer, decodeXorChunk, isStaleMarker } from "../../harvester/remote-read/xor";
@@ -103,5 +103,37 @@ describe("harvester/remote-read", () => {
         const bad = Buffer.from(stream);
         bad[8] ^= 1;
         assert.throws(() => parseFrames(bad, () => undefined), /checksum mismatch/);
+    });
+
+    it("property: frames arriving in pieces cut anywhere come out whole and in order", () => {
+        const frame = (m: Buffer): Buffer => {
+            const crc = Buffer.alloc(4);
+            crc.writeUInt32BE(crc32c(m));
+            const len: number[] = [];
+            for (let n = m.length; ; n >>>= 7) {
+                len.push(n >= 0x80 ? (n & 0x7f) | 0x80 : n);
+                if (n < 0x80) {
+                    break;
+                }
+            }
+            return Buffer.concat([Buffer.from(len), crc, m]);
+        };
+        fc.assert(fc.property(fc.array(fc.uint8Array({ minLength: 0, maxLength: 3000 }), { minLength: 1, maxLength: 6 }),
+            fc.array(fc.integer({ min: 1, max: 4000 }), { minLength: 1, maxLength: 20 }), (payloads, cuts) => {
+                const stream = Buffer.concat(payloads.map((p) => frame(Buffer.from(p))));
+                const got: Buffer[] = [];
+                const a = new FrameAssembler((p) => got.push(Buffer.from(p)));
+                // Pieces sit inside a larger buffer, as they do in a connection's read buffer.
+                const readBuffer = Buffer.alloc(stream.length + 20, 0xee);
+                let at = 0;
+                for (let k = 0; at < stream.length; k++) {
+                    const n = Math.min(cuts[k % cuts.length], stream.length - at);
+                    stream.copy(readBuffer, 7, at, at + n);
+                    a.push(readBuffer, 7, 7 + n);
+                    at += n;
+                }
+                assert.equal(a.pending, 0);
+                assert.deepEqual(got.map((g) => g.toString("hex")), payloads.map((p) => Buffer.from(p).toString("hex")));
+            }), { numRuns: 300 });
     });
 });
