@@ -5,8 +5,8 @@
  * never on 400 bad_data or other client errors. The large JSON answers (postFormParsed: query_range and query)
  * go through the bulk transport of harvester/http1.ts instead, which reads them into reused memory.
  */
-import * as http from "node:http";
-import * as https from "node:https";
+import type * as http from "node:http";
+import type * as Https from "node:https";
 import { BodyTooLargeError, ConnectionError, HttpError } from "./http-errors";
 import { type BodySink, BulkTransport } from "./http1";
 
@@ -101,8 +101,7 @@ function sleep(ms: number): Promise<void> {
 
 export class HttpClient {
     readonly base: URL;
-    private readonly agent: http.Agent;
-    private readonly mod: typeof http | typeof https;
+    private node: { mod: typeof http | typeof Https; agent: http.Agent } | undefined;
     readonly timeoutMs: number;
     readonly retries: number;
     readonly backoffMs: number;
@@ -126,19 +125,33 @@ export class HttpClient {
         this.backoffMs = settings.backoffMs ?? 250;
         this.maxBodyBytes = settings.maxBodyBytes ?? 64 * 1024 * 1024;
         this.headers = { ...(endpoint.headers ?? {}) };
-        const maxSockets = settings.maxSockets ?? 8;
-        this.maxSockets = maxSockets;
-        if (base.protocol === "https:") {
-            const tls = endpoint.tls ?? {};
-            this.mod = https;
-            this.agent = new https.Agent({
-                keepAlive: true, maxSockets, ca: tls.ca, cert: tls.cert, key: tls.key,
-                rejectUnauthorized: !tls.insecureSkipVerify,
-            });
-        } else {
-            this.mod = http;
-            this.agent = new http.Agent({ keepAlive: true, maxSockets });
+        this.maxSockets = settings.maxSockets ?? 8;
+    }
+
+    /**
+     * node:http(s) and its keep-alive agent, for postStream only; loaded on first use (node:https brings node:tls and
+     * node:crypto: milliseconds of start-up a harvest over the bulk transport does not need).
+     */
+    private nodeHttp(): { mod: typeof http | typeof Https; agent: http.Agent } {
+        if (this.node === undefined) {
+            const maxSockets = this.maxSockets;
+            if (this.base.protocol === "https:") {
+                const tls = this.endpoint.tls ?? {};
+                // eslint-disable-next-line @typescript-eslint/no-require-imports
+                const https = require("node:https") as typeof Https;
+                this.node = {
+                    mod: https,
+                    agent: new https.Agent({
+                        keepAlive: true, maxSockets, ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: !tls.insecureSkipVerify,
+                    }),
+                };
+            } else {
+                // eslint-disable-next-line @typescript-eslint/no-require-imports
+                const mod = require("node:http") as typeof http;
+                this.node = { mod, agent: new mod.Agent({ keepAlive: true, maxSockets }) };
+            }
         }
+        return this.node;
     }
 
     /** URL of an API path below the base (keeps the base's path prefix). */
@@ -149,7 +162,7 @@ export class HttpClient {
     }
 
     close(): void {
-        this.agent.destroy();
+        this.node?.agent.destroy();
         this.bulkTransport?.close();
     }
 
@@ -165,7 +178,8 @@ export class HttpClient {
             if (body !== undefined) {
                 allHeaders["Content-Length"] = String(body.length);
             }
-            const req = this.mod.request(url, { method, agent: this.agent, headers: allHeaders });
+            const { mod, agent } = this.nodeHttp();
+            const req = mod.request(url, { method, agent, headers: allHeaders });
             const timer = setTimeout(() => {
                 req.destroy(new ConnectionError(`request to ${url.origin}${url.pathname} timed out after ${this.timeoutMs} ms`, "ETIMEDOUT"));
             }, this.timeoutMs);
@@ -215,43 +229,25 @@ export class HttpClient {
         }
     }
 
-    /** One attempt through node:http: full body, HttpError on non-2xx. */
+    /** One attempt through the bulk transport: full body (its own memory, the caller keeps it), HttpError on non-2xx. */
     private async once(method: string, path: string, body: Buffer | undefined, headers: Record<string, string>,
         stats: RequestStats, search?: URLSearchParams): Promise<RawResponse> {
         stats.requests++;
-        const { res, req, done } = await this.start(method, path, body, headers, search);
-        try {
-            const chunks: Buffer[] = [];
-            let size = 0;
-            const max = this.maxBodyBytes;
-            await new Promise<void>((resolve, reject) => {
-                res.on("data", (c: Buffer) => {
-                    size += c.length;
-                    if (size > max) {
-                        req.destroy();
-                        reject(new BodyTooLargeError(max));
-                        return;
-                    }
-                    chunks.push(c);
-                });
-                res.on("end", resolve);
-                res.on("error", (e: NodeJS.ErrnoException) => reject(new ConnectionError(`response interrupted: ${e.message}`, e.code)));
-                res.on("aborted", () => reject(new ConnectionError("response aborted by the server", "ECONNRESET")));
-                req.on("error", (e: NodeJS.ErrnoException) => reject(e instanceof ConnectionError ? e
-                    : new ConnectionError(`response interrupted: ${e.message}`, e.code)));
-            });
-            stats.bytes += size;
-            const status = res.statusCode ?? 0;
-            const buf = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
-            if (status < 200 || status >= 300) {
-                const e = parseErrorBody(buf, res.headers["content-type"]);
-                const ra = Number(res.headers["retry-after"]);
-                throw new HttpError(status, e.errorType, e.error, Number.isFinite(ra) ? ra * 1000 : undefined);
-            }
-            return { status, headers: res.headers, body: buf };
-        } finally {
-            done();
+        const url = this.urlFor(path);
+        if (search !== undefined) {
+            url.search = search.toString();
         }
+        const res = await this.bulk().request({
+            method, target: `${url.pathname}${url.search}`, headers: { ...this.headers, ...headers }, body: body ?? Buffer.alloc(0),
+            timeoutMs: this.timeoutMs, maxBodyBytes: this.maxBodyBytes,
+        }, `${url.origin}${url.pathname}`);
+        stats.bytes += res.bodyBytes;
+        if (res.status < 200 || res.status >= 300) {
+            const e = parseErrorBody(res.body, res.headers["content-type"]);
+            const ra = Number(res.headers["retry-after"]);
+            throw new HttpError(res.status, e.errorType, e.error, Number.isFinite(ra) ? ra * 1000 : undefined);
+        }
+        return { status: res.status, headers: res.headers, body: res.body };
     }
 
     /** Runs `attempt` with retries; `onRetry` sees each error that will be retried. */

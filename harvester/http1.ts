@@ -11,7 +11,7 @@
  * BodyTooLargeError), so retries and messages do not depend on the transport.
  */
 import * as net from "node:net";
-import * as tls from "node:tls";
+import type * as Tls from "node:tls";
 import type { TlsSettings } from "./http";
 import { BodyTooLargeError, ConnectionError } from "./http-errors";
 
@@ -59,6 +59,8 @@ class SinkError extends Error {
     }
 }
 
+const EMPTY = Buffer.alloc(0);
+
 const enum State { Head, Fixed, ChunkSize, ChunkData, ChunkEnd, Trailer, UntilClose, Done }
 
 /** One response being read off a connection. */
@@ -83,10 +85,12 @@ class ResponseReader {
     started = false;
 
     private sink: BodySink | undefined;
+    /** The size to gather into when the body's memory has to be allocated. */
+    private expected = 64 * 1024;
 
     constructor(private readonly maxBody: number, spare: Buffer | undefined,
         private readonly onHead?: (status: number, headers: Record<string, string>) => BodySink | undefined) {
-        this.body = spare ?? Buffer.allocUnsafeSlow(onHead === undefined ? 1 << 20 : 4096);
+        this.body = spare ?? EMPTY;
     }
 
     /** Consumes bytes [0, n) of `b`; throws on a malformed answer or an oversized body. */
@@ -188,7 +192,8 @@ class ResponseReader {
             throw new BodyTooLargeError(this.maxBody);
         }
         if (this.len + k > this.body.length) {
-            const next = Buffer.allocUnsafeSlow(Math.max(this.body.length * 2, this.len + k));
+            // A Content-Length body gets its size at once; others grow from 64 KiB, doubling.
+            const next = Buffer.allocUnsafeSlow(Math.max(this.body.length * 2, this.len + k, this.expected));
             this.body.copy(next, 0, 0, this.len);
             this.body = next;
         }
@@ -284,6 +289,7 @@ class ResponseReader {
                 throw new Error(`malformed Content-Length "${cl}"`);
             }
             this.left = Number(cl);
+            this.expected = this.left;
             if (this.left > this.maxBody) {
                 throw new BodyTooLargeError(this.maxBody);
             }
@@ -406,10 +412,11 @@ export class BulkTransport {
         };
         const t = this.tlsSettings;
         const socket = this.base.protocol === "https:"
-            ? tls.connect({
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            ? (require("node:tls") as typeof Tls).connect({
                 host, port: this.port, servername: net.isIP(host) === 0 ? host : undefined, onread,
                 ca: t?.ca, cert: t?.cert, key: t?.key, rejectUnauthorized: !(t?.insecureSkipVerify ?? false),
-            } as tls.ConnectionOptions)
+            } as Tls.ConnectionOptions)
             : net.connect({ host, port: this.port, onread });
         conn.socket = socket;
         socket.setNoDelay(true);
