@@ -41,6 +41,21 @@ function ascii(buf: Uint8Array, pos: number, s: string): number {
     return pos + s.length;
 }
 
+/** "00" … "99": two digits per division. */
+const PAIRS = new Uint8Array(200);
+for (let i = 0; i < 100; i++) {
+    PAIRS[2 * i] = 48 + ((i / 10) | 0);
+    PAIRS[2 * i + 1] = 48 + (i % 10);
+}
+
+/** "000" … "999": the milliseconds of a timestamp. */
+const MILLIS = new Uint8Array(3000);
+for (let i = 0; i < 1000; i++) {
+    MILLIS[3 * i] = 48 + ((i / 100) | 0);
+    MILLIS[3 * i + 1] = 48 + (((i / 10) | 0) % 10);
+    MILLIS[3 * i + 2] = 48 + (i % 10);
+}
+
 /** Writes the decimal digits of a non-negative integer < 2^53 (int32 arithmetic below 2^31: no float divisions). */
 function digits(buf: Uint8Array, pos: number, x: number): number {
     if (x < 10) {
@@ -51,10 +66,19 @@ function digits(buf: Uint8Array, pos: number, x: number): number {
         let y = x | 0;
         const len = y < 100 ? 2 : y < 1000 ? 3 : y < 10000 ? 4 : y < 100000 ? 5 : y < 1000000 ? 6 : y < 10000000 ? 7
             : y < 100000000 ? 8 : y < 1000000000 ? 9 : 10;
-        for (let i = pos + len - 1; i >= pos; i--) {
-            const q = (y / 10) | 0;
-            buf[i] = 48 + (y - q * 10);
+        let i = pos + len;
+        while (y >= 100) {
+            const q = (y / 100) | 0;
+            const r = (y - q * 100) << 1;
+            buf[--i] = PAIRS[r + 1];
+            buf[--i] = PAIRS[r];
             y = q;
+        }
+        if (y >= 10) {
+            buf[--i] = PAIRS[(y << 1) + 1];
+            buf[--i] = PAIRS[y << 1];
+        } else {
+            buf[--i] = 48 + y;
         }
         return pos + len;
     }
@@ -193,17 +217,29 @@ function renderRows(buf: Uint8Array, pos: number, limit: number, ts: Float64Arra
         }
         pos += headLen;
         const r = t - minuteStart;
-        const sec = Math.floor(r / 1000);
-        const f = Math.round(r - sec * 1000) | 0;
-        const s10 = ((sec | 0) / 10) | 0;
-        const f10 = (f / 10) | 0;
-        const f100 = (f10 / 10) | 0;
-        buf[pos] = 48 + s10;
-        buf[pos + 1] = 48 + (sec - s10 * 10);
+        const ri = r | 0;
+        if (ri === r) {
+            // Whole milliseconds (always, from Prometheus): seconds and milliseconds from tables.
+            const sec = (ri / 1000) | 0;
+            const f3 = (ri - sec * 1000) * 3;
+            buf[pos] = PAIRS[sec << 1];
+            buf[pos + 1] = PAIRS[(sec << 1) + 1];
+            buf[pos + 3] = MILLIS[f3];
+            buf[pos + 4] = MILLIS[f3 + 1];
+            buf[pos + 5] = MILLIS[f3 + 2];
+        } else {
+            const sec = Math.floor(r / 1000);
+            const f = Math.round(r - sec * 1000) | 0;
+            const s10 = ((sec | 0) / 10) | 0;
+            const f10 = (f / 10) | 0;
+            const f100 = (f10 / 10) | 0;
+            buf[pos] = 48 + s10;
+            buf[pos + 1] = 48 + (sec - s10 * 10);
+            buf[pos + 3] = 48 + f100;
+            buf[pos + 4] = 48 + (f10 - f100 * 10);
+            buf[pos + 5] = 48 + (f - f10 * 10);
+        }
         buf[pos + 2] = 46;
-        buf[pos + 3] = 48 + f100;
-        buf[pos + 4] = 48 + (f10 - f100 * 10);
-        buf[pos + 5] = 48 + (f - f10 * 10);
         buf[pos + 6] = 90;
         buf[pos + 7] = 0x2c;
         const v = vs[i];
