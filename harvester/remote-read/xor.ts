@@ -56,10 +56,32 @@ export function isStaleMarker(v: number): boolean {
  * Returns the number of samples appended. Written as one flat loop with local state (no closures) because this
  * is the hottest code of raw mode.
  */
-export function decodeXorChunk(d: Uint8Array, lowerExclusive: number, upper: number, out: SampleBuffer): number {
-    if (d.length < 2) {
+export function decodeXorChunk(chunk: Uint8Array, lowerExclusive: number, upper: number, out: SampleBuffer): number {
+    if (chunk.length < 2) {
         return 0;
     }
+    if (chunk.length > PADDED_MAX) {
+        return decodeXorBits(chunk, lowerExclusive, upper, out);
+    }
+    // The decoder reads a few bytes past the last bit it uses. Past a typed array's end those reads are undefined
+    // (0 in bit arithmetic) but make V8 drop the optimized code; on a copy followed by zeros they are plain zeros.
+    PADDED.set(chunk);
+    try {
+        return decodeXorBits(PADDED, lowerExclusive, upper, out);
+    } finally {
+        PADDED.fill(0, 0, chunk.length);
+    }
+}
+
+/**
+ * Chunks up to this size are decoded from PADDED, which stays zero past the chunk: as many zeros as the most bits a
+ * chunk's 2-byte sample count lets the decoder read (65535 samples × at most 145 bits), so even a corrupt chunk
+ * decodes exactly as from the original bytes.
+ */
+const PADDED_MAX = 1 << 20;
+const PADDED = new Uint8Array(PADDED_MAX + Math.ceil((65535 * 145) / 8) + 64);
+
+function decodeXorBits(d: Uint8Array, lowerExclusive: number, upper: number, out: SampleBuffer): number {
     const total = (d[0] << 8) | d[1];
     if (total === 0) {
         return 0;
