@@ -21,6 +21,27 @@ describe("harvester/remote-read", () => {
         assert.equal(crc32c(Buffer.from("")), 0);
     });
 
+    it("property: CRC-32C of any range of any view equals a bit-at-a-time reference", () => {
+        const reference = (b: Uint8Array): number => {
+            let crc = 0xffffffff;
+            for (const x of b) {
+                crc ^= x;
+                for (let k = 0; k < 8; k++) {
+                    crc = crc & 1 ? (crc >>> 1) ^ 0x82f63b78 : crc >>> 1;
+                }
+            }
+            return (crc ^ 0xffffffff) >>> 0;
+        };
+        fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), fc.nat(7), fc.nat(40), fc.nat(40), (bytes, lead, a, b) => {
+            // A view that does not start at its buffer's start, and a range inside it.
+            const view = new Uint8Array(lead + bytes.length).subarray(lead);
+            view.set(bytes);
+            const start = Math.min(a, bytes.length);
+            const end = Math.max(start, bytes.length - b);
+            assert.equal(crc32c(view, start, end), reference(bytes.subarray(start, end)));
+        }), { numRuns: 1000 });
+    });
+
     it("decodes an XOR chunk, trims to (lower, upper] and drops stale markers", () => {
         const samples: [number, bigint][] = [
             [1000, floatBits(1)], [2000, floatBits(1)], [3000, STALE], [4100, floatBits(NaN)],
