@@ -266,6 +266,28 @@ interface RowState {
     prefix: MinutePrefix;
 }
 
+/** Calls that make V8 record a function's type feedback (it allocates the feedback after the first few). */
+export const WARM_UP_CALLS = 16;
+
+/**
+ * A few rows through renderRows when the module loads, so V8's type feedback already covers integer, decimal and
+ * special values and a minute change: otherwise the first decimal value after optimization (a gauge after a
+ * counter) throws the optimized code away and it is compiled again.
+ */
+(() => {
+    const head = Buffer.from("q,m,1970-01-01T00:00:");
+    const joint = Buffer.concat([Buffer.from(",x\n"), head]);
+    const ts = Float64Array.of(0, 1000, 59999, 60000, 61500);
+    const vs = Float64Array.of(1, 123456, 2.5, -0.125, NaN);
+    const state: RowState = { minute: NaN, pos: 0, prefix: new MinutePrefix() };
+    const buf = new Uint8Array(4096);
+    // V8 starts recording a function's feedback only after its first few calls.
+    for (let i = 0; i < WARM_UP_CALLS; i++) {
+        state.minute = NaN;
+        renderRows(buf, 0, buf.length, ts, vs, 0, state, head, joint);
+    }
+})();
+
 /**
  * Renders the rows of one query's part file into chunks of at most CSV_CHUNK_BYTES (the memory comes from `take`,
  * so a caller can recycle written chunks). Used on the main thread and inside worker threads alike.
