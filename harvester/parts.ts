@@ -308,8 +308,8 @@ export class PartReader {
         }
     }
 
-    private scratchTs = new Float64Array(0);
-    private scratchVs = new Float64Array(0);
+    private scratchTs = new Float64Array(4096);
+    private scratchVs = new Float64Array(4096);
     private readonly head = new Float64Array(2);
 
     /**
