@@ -9,8 +9,8 @@ import { ConnectionError, type HttpClient, HttpError, type RequestStats } from "
 import type { LabelMatcher } from "../selector";
 import { crc32c } from "./crc32c";
 import {
-    CHUNK_ENCODING_XOR, RESPONSE_TYPE_SAMPLES, RESPONSE_TYPE_STREAMED_XOR_CHUNKS, decodeChunkedReadResponse,
-    decodeReadResponse, encodeReadRequest,
+    CHUNK_ENCODING_XOR, type ChunkVisitor, RESPONSE_TYPE_SAMPLES, RESPONSE_TYPE_STREAMED_XOR_CHUNKS, decodeReadResponse,
+    encodeReadRequest, visitChunkedReadResponse,
 } from "./protobuf";
 import { SampleBuffer, decodeXorChunk, isStaleMarker } from "./xor";
 
@@ -126,25 +126,29 @@ export async function remoteRead(client: HttpClient, slice: RemoteReadSlice, sin
     const body = Buffer.from(snappy.compress(req));
     const result: RemoteReadResult = { frames: 0, skippedChunks: 0 };
     const samples = new SampleBuffer();
+    // Each series' chunks are decoded into `samples` as the frame is read, then handed on with its labels.
+    const visitor: ChunkVisitor = {
+        chunk: (minTimeMs, maxTimeMs, type, data) => {
+            if (maxTimeMs <= slice.lowerExclusive || minTimeMs > slice.upper) {
+                return;
+            }
+            if (type !== CHUNK_ENCODING_XOR) {
+                result.skippedChunks++;
+                return;
+            }
+            decodeXorChunk(data, slice.lowerExclusive, slice.upper, samples);
+        },
+        seriesEnd: (labels) => {
+            if (samples.n > 0) {
+                sink(labels, samples);
+            }
+            samples.clear();
+        },
+    };
     const onFrame = (payload: Uint8Array): void => {
         result.frames++;
-        const msg = decodeChunkedReadResponse(payload);
-        for (const s of msg.series) {
-            samples.clear();
-            for (const c of s.chunks) {
-                if (c.maxTimeMs <= slice.lowerExclusive || c.minTimeMs > slice.upper) {
-                    continue;
-                }
-                if (c.type !== CHUNK_ENCODING_XOR) {
-                    result.skippedChunks++;
-                    continue;
-                }
-                decodeXorChunk(c.data, slice.lowerExclusive, slice.upper, samples);
-            }
-            if (samples.n > 0) {
-                sink(s.labels, samples);
-            }
-        }
+        samples.clear();
+        visitChunkedReadResponse(payload, visitor);
     };
     const frames = new FrameAssembler(onFrame);
     let kind: "streamed" | "samples" | undefined;

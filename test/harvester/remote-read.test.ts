@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import fc from "fast-check";
 import { FrameAssembler, parseFrames } from "../../harvester/remote-read/client";
 import { crc32c } from "../../harvester/remote-read/crc32c";
-import { Reader, decodeChunkedReadResponse, encodeReadRequest } from "../../harvester/remote-read/protobuf";
+import { Reader, decodeChunkedReadResponse, encodeReadRequest, visitChunkedReadResponse } from "../../harvester/remote-read/protobuf";
 import { SampleBuffer, decodeXorChunk, isStaleMarker } from "../../harvester/remote-read/xor";
 import { encodeXorChunk, floatBits } from "./xor-encoder";
 
@@ -156,5 +156,45 @@ describe("harvester/remote-read", () => {
                 assert.equal(a.pending, 0);
                 assert.deepEqual(got.map((g) => g.toString("hex")), payloads.map((p) => Buffer.from(p).toString("hex")));
             }), { numRuns: 300 });
+    });
+
+    it("property: visiting a frame's chunks yields what decodeChunkedReadResponse reads, in order", () => {
+        const varint = (v: number): number[] => {
+            const out: number[] = [];
+            let x = v;
+            while (x >= 0x80) {
+                out.push((x % 0x80) | 0x80);
+                x = Math.floor(x / 0x80);
+            }
+            out.push(x);
+            return out;
+        };
+        const field = (n: number, body: number[]): number[] => [...varint(n * 8 + 2), ...varint(body.length), ...body];
+        const int = (n: number, v: number): number[] => [...varint(n * 8), ...varint(v)];
+        const str = (t: string): number[] => [...Buffer.from(t, "utf8")];
+        const chunk = fc.record({ min: fc.nat(2 ** 45), max: fc.nat(2 ** 45), type: fc.nat(3), data: fc.uint8Array({ maxLength: 20 }) });
+        const series = fc.record({ labels: fc.array(fc.tuple(fc.string({ maxLength: 6 }), fc.string({ maxLength: 6 })), { maxLength: 3 }), chunks: fc.array(chunk, { maxLength: 4 }) });
+        fc.assert(fc.property(fc.array(series, { maxLength: 4 }), fc.boolean(), (all, chunksFirst) => {
+            const bytes: number[] = [];
+            for (const s of all) {
+                const labels = s.labels.flatMap(([k, v]) => field(1, [...field(1, str(k)), ...field(2, str(v))]));
+                // Data first in a chunk, as a server may write its fields in any order.
+                const chunks = s.chunks.flatMap((c) => field(2, [...field(4, [...c.data]), ...int(1, c.min), ...int(2, c.max), ...int(3, c.type)]));
+                bytes.push(...field(1, chunksFirst ? [...chunks, ...labels] : [...labels, ...chunks]));
+            }
+            bytes.push(...int(2, 7));
+            const frame = Uint8Array.from(bytes);
+            const seen: unknown[] = [];
+            let pending: unknown[] = [];
+            visitChunkedReadResponse(frame, {
+                chunk: (minTimeMs, maxTimeMs, type, data) => pending.push({ minTimeMs, maxTimeMs, type, data: [...data] }),
+                seriesEnd: (labels) => {
+                    seen.push({ labels, chunks: pending });
+                    pending = [];
+                },
+            });
+            const want = decodeChunkedReadResponse(frame).series.map((x) => ({ labels: x.labels, chunks: x.chunks.map((c) => ({ ...c, data: [...c.data] })) }));
+            assert.deepEqual(seen, want);
+        }), { numRuns: 300 });
     });
 });
