@@ -9,9 +9,8 @@
  *   launch: `charon-harvest --version` through the bin and through `npm run harvest`;
  *   hand-written pieces against libraries (in this process, CPU-seconds): the Parquet writer against
  *            hyparquet-writer at equal output, the JSON scanner against JSON.parse, the XOR chunk decoder against
- *            a straightforward bit-at-a-time decoder (no maintained JavaScript decoder of TSDB chunks exists).
- * HTTP transports (in this process): the harvester's bulk transport against node:http and undici moving the same
- * query_range bodies.
+ *            a straightforward bit-at-a-time decoder (no maintained JavaScript decoder of TSDB chunks exists), the
+ *            bulk HTTP transport against node:http and undici moving the same query_range bodies.
  * --via npm runs the harvests through `npm run harvest --` instead of the bin. Each output's SHA-256 (with the server's port masked) is printed, so two runs on different code prove identical
  * output. Run: npx tsx bench/harvest.ts [--data DIR] [--reps 3] [--metrics 60 --series 20 --hours 2] [--promtool]
  *              [--only range-csv,raw-parquet] [--no-compare] [--workers N] [--via npm]
