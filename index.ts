@@ -103,7 +103,8 @@ export const metricsTenant = monitoring.tenant;
 export const numaflowUiUrl = numaflow.uiUrl;
 export const numaflowUiAccessCommand = numaflow.uiAccessCommand;
 export const gpuStack = gpu ? "installed" : "not installed";
-export const actimanagerScheduler = actimanager?.schedulerName;
-export const controlLoopNames = controlLoops?.loops;
+// Every output has a value when its layer is off (null, [], {}): the engine warns about each undefined one.
+export const actimanagerScheduler = actimanager?.schedulerName ?? null;
+export const controlLoopNames = controlLoops?.loops ?? [];
 export const experiments = experimentRecords(experimentRuns);
-export const workflowStarts = ownWorkflows?.started;
+export const workflowStarts = ownWorkflows?.started ?? {};

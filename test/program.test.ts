@@ -87,6 +87,11 @@ describe("the whole program per preset (mock runtime)", function () {
             assert.deepEqual(await unwrap(dev.outputs.nodes), [{ name: "dev", role: "server", address: "127.0.0.1", gpuCount: 0 }]);
             assert.equal(dev.outputs.gpuStack, "not installed");
             assert.deepEqual(await unwrap(dev.outputs.experiments), {});
+            // No undefined output (the engine would warn about each one in every preview).
+            assert.deepEqual(Object.keys(dev.outputs).filter((k) => dev.outputs[k] === undefined), []);
+            assert.equal(dev.outputs.actimanagerScheduler, null);
+            assert.deepEqual(dev.outputs.controlLoopNames, []);
+            assert.deepEqual(dev.outputs.workflowStarts, {});
         });
 
         it("installs releases only after the cluster, and none waits for an unrelated release (Alloy waits for the CRDs it watches)", () => {
