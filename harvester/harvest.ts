@@ -17,6 +17,7 @@ import {
 import type { HarvestEvent } from "./progress";
 import { type QueryEvent, type QueryOutcome, type QueryTask, type RawBackend, runQuery } from "./query";
 import { toolVersion } from "./root";
+import { primeHotPaths } from "./prime";
 import { parseSelector } from "./selector";
 import { formatDuration, isoUtc, promSeconds } from "./time";
 import { WorkerPool, defaultWorkers } from "./workers";
@@ -290,6 +291,7 @@ class StreamingOutput {
 /** Runs a harvest. Resolves with the manifest (also written to disk) even when some queries failed. */
 export async function harvest(o: HarvestOptions): Promise<Manifest> {
     validate(o);
+    primeHotPaths();
     const emit = o.onEvent ?? ((): void => undefined);
     const instant = o.at !== undefined;
     const start = instant ? ms(o.at as number | Date) : ms(o.start as number | Date);

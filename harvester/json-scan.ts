@@ -644,13 +644,19 @@ export function scanResponse(body: Buffer, sink?: SeriesSink): ScanResult {
     return out;
 }
 
+let primeJsonScanDone = false;
+
 /**
- * One small body through the scanner when the module loads, so the type feedback V8 optimizes `pairs` with already
- * covers the shapes every harvest meets (whole and fractional timestamps, integer, decimal, negative and special
- * values): otherwise the first decimal or negative value after optimization throws the optimized code away and it
- * is compiled again.
+ * One small body through the scanner before the first harvest (once per thread), so the type feedback V8 optimizes
+ * `pairs` with already covers the shapes every harvest meets (whole and fractional timestamps, integer, decimal,
+ * negative and special values): otherwise the first decimal or negative value after optimization throws the
+ * optimized code away and it is compiled again.
  */
-(() => {
+export function primeJsonScan(): void {
+    if (primeJsonScanDone) {
+        return;
+    }
+    primeJsonScanDone = true;
     const body = Buffer.from(JSON.stringify({
         status: "success",
         data: { resultType: "matrix", result: [{ metric: { a: "b" }, values: [[1, "1"], [2.5, "-1.25"], [3, "NaN"], [4, "+Inf"], [5, "1e-7"], [1704067200, "50.378"]] }] },
@@ -659,4 +665,4 @@ export function scanResponse(body: Buffer, sink?: SeriesSink): ScanResult {
     for (let i = 0; i < 16; i++) {
         scanResponse(body, () => undefined);
     }
-})();
+}

@@ -261,14 +261,20 @@ function decodeXorBits(d: Uint8Array, lowerExclusive: number, upper: number, out
     return n - n0;
 }
 
+let primeXorDecoderDone = false;
+
 /**
- * A small chunk through the decoder when the module loads, so V8 optimizes it with feedback for every branch (each
- * delta-of-delta width, repeated values, reused and new XOR windows with more and fewer than 32 significant bits):
- * otherwise the first rare branch after optimization throws the optimized code away and it is compiled again.
- * Samples (t, v): 1000…5000010000 with every delta-of-delta bucket, values -0.1 (both 32-bit halves above 2^31),
- * -0.1, 2, 2.5, 1e300, -3.75, 123456.789, 123456.788, 7, 0.1, 0.2, 0.30000000000000004, NaN, 8.
+ * A small chunk through the decoder before the first harvest (once per thread), so V8 optimizes it with feedback
+ * for every branch (each delta-of-delta width, repeated values, reused and new XOR windows with more and fewer than
+ * 32 significant bits): otherwise the first rare branch after optimization throws the optimized code away and it is
+ * compiled again. Samples (t, v): 1000…5000010000 with every delta-of-delta bucket, values -0.1 (both 32-bit halves
+ * above 2^31), -0.1, 2, 2.5, 1e300, -3.75, 123456.789, 123456.788, 7, 0.1, 0.2, 0.30000000000000004, NaN, 8.
  */
-(() => {
+export function primeXorDecoder(): void {
+    if (primeXorDecoderDone) {
+        return;
+    }
+    primeXorDecoderDone = true;
     const chunk = Buffer.from("AA7QD7+5mZmZmZma0A8wf/9zMzMzMzM1AAIAAAAAAAC4lI+M+Q8iAB1nYTJFfHPIeRAA6zuQqzMAEB4EgZP3ztk8y50QAAAAACDc"
         + "rO+AAAAAlPYAsEAcRIGTdLxqn/////2sErAhP9LMzMzMzM0gBwAAAAAAAAgAGABqqqqqqqq6//pAKzMzMzMzNIABj/YAAAAAAAAA", "base64");
     const out = new SampleBuffer(64);
@@ -277,4 +283,4 @@ function decodeXorBits(d: Uint8Array, lowerExclusive: number, upper: number, out
         out.clear();
         decodeXorChunk(chunk, -Infinity, Infinity, out);
     }
-})();
+}

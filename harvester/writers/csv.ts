@@ -269,12 +269,18 @@ interface RowState {
 /** Calls that make V8 record a function's type feedback (it allocates the feedback after the first few). */
 export const WARM_UP_CALLS = 16;
 
+let primeCsvRowsDone = false;
+
 /**
- * A few rows through renderRows when the module loads, so V8's type feedback already covers integer, decimal and
- * special values and a minute change: otherwise the first decimal value after optimization (a gauge after a
- * counter) throws the optimized code away and it is compiled again.
+ * A few rows through renderRows before the first harvest (once per thread), so V8's type feedback already covers
+ * integer, decimal and special values and a minute change: otherwise the first decimal value after optimization (a
+ * gauge after a counter) throws the optimized code away and it is compiled again.
  */
-(() => {
+export function primeCsvRows(): void {
+    if (primeCsvRowsDone) {
+        return;
+    }
+    primeCsvRowsDone = true;
     const head = Buffer.from("q,m,1970-01-01T00:00:");
     const joint = Buffer.concat([Buffer.from(",x\n"), head]);
     const ts = Float64Array.of(0, 1000, 59999, 60000, 61500);
@@ -286,7 +292,7 @@ export const WARM_UP_CALLS = 16;
         state.minute = NaN;
         renderRows(buf, 0, buf.length, ts, vs, 0, state, head, joint);
     }
-})();
+}
 
 /**
  * Renders the rows of one query's part file into chunks of at most CSV_CHUNK_BYTES (the memory comes from `take`,
