@@ -9,7 +9,8 @@
  *   launch: `charon-harvest --version` through the bin and through `npm run harvest`;
  *   hand-written pieces against libraries (in this process, CPU-seconds): the Parquet writer against
  *            hyparquet-writer at equal output, the JSON scanner against JSON.parse, the XOR chunk decoder against
- *            a straightforward bit-at-a-time decoder (no maintained JavaScript decoder of TSDB chunks exists).
+ *            a straightforward bit-at-a-time decoder (no maintained JavaScript decoder of TSDB chunks exists), the
+ *            bulk HTTP transport against node:http and undici moving the same query_range bodies.
  * --via npm runs the harvests through `npm run harvest --` instead of the bin. Each output's SHA-256 (with the server's port masked) is printed, so two runs on different code prove identical
  * output. Run: npx tsx bench/harvest.ts [--data DIR] [--reps 3] [--metrics 60 --series 20 --hours 2] [--promtool]
  *              [--only range-csv,raw-parquet] [--no-compare] [--workers N] [--via npm]
@@ -504,6 +505,63 @@ print("equal" if a.equals(b) else f"DIFFERENT: {a.schema} vs {b.schema}")`, mine
         console.log(`JSON, ${(total / 1e6).toFixed(0)} MB of query_range bodies (${scanned.value} series)`);
         console.log(`  hand-written scanner              ${scanned.cpuS.toFixed(2)} CPU-s  ${(total / 1e6 / scanned.cpuS).toFixed(0)} MB/s`);
         console.log(`  JSON.parse + Number + ±Inf map    ${parsed.cpuS.toFixed(2)} CPU-s  ${(total / 1e6 / parsed.cpuS).toFixed(0)} MB/s`);
+
+        // HTTP: the same query_range bodies moved 4 at a time (keep-alive), each gathered into one buffer, by the bulk
+        // transport (what the harvester uses), node:http and undici (a maintained client, present as a transitive
+        // dependency; skipped if it is not installed).
+        const forms = o.queries.map((q) => new URLSearchParams({ query: q, start: String(o.start / 1000), end: String(o.end / 1000), step: String(o.stepMs / 1000) }).toString());
+        const fourAtATime = async (one: (form: string) => Promise<number>): Promise<number> => {
+            let next = 0;
+            let bytes = 0;
+            await Promise.all([0, 1, 2, 3].map(async () => {
+                while (next < forms.length) {
+                    bytes += await one(forms[next++]);
+                }
+            }));
+            return bytes;
+        };
+        const http = await import("node:http");
+        const bulk = makeHttpClient({ endpoint: o.url, concurrency: 4 });
+        const viaBulk = await cpuOf(o.reps, () => fourAtATime(async (form) => bulk.postFormParsed("api/v1/query_range",
+            Object.fromEntries(new URLSearchParams(form)), stats, undefined, (b) => b.length)));
+        bulk.close();
+        const agent = new http.Agent({ keepAlive: true, maxSockets: 6 });
+        const viaNode = await cpuOf(o.reps, () => fourAtATime((form) => new Promise<number>((resolve, reject) => {
+            const req = http.request(`${o.url}/api/v1/query_range`, {
+                method: "POST", agent, headers: { "Content-Type": "application/x-www-form-urlencoded", "Content-Length": String(form.length) },
+            }, (res) => {
+                const parts: Buffer[] = [];
+                res.on("data", (c: Buffer) => parts.push(c));
+                res.on("end", () => resolve(Buffer.concat(parts).length));
+                res.on("error", reject);
+            });
+            req.on("error", reject);
+            req.end(form);
+        })));
+        agent.destroy();
+        let viaUndici: { cpuS: number; ms: number; version: string } | undefined;
+        try {
+            const undici = (await import("undici")) as unknown as {
+                Pool: new (url: string, o: { connections: number }) => {
+                    request: (o: Record<string, unknown>) => Promise<{ body: { arrayBuffer: () => Promise<ArrayBuffer> } }>; close: () => Promise<void>;
+                };
+            };
+            const pool = new undici.Pool(o.url, { connections: 4 });
+            const run = await cpuOf(o.reps, () => fourAtATime(async (form) => {
+                const r = await pool.request({ path: "/api/v1/query_range", method: "POST", body: form, headers: { "content-type": "application/x-www-form-urlencoded" } });
+                return (await r.body.arrayBuffer()).byteLength;
+            }));
+            await pool.close();
+            const version = (JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules", "undici", "package.json"), "utf8")) as { version: string }).version;
+            viaUndici = { ...run, version };
+        } catch {
+            viaUndici = undefined;
+        }
+        console.log(`HTTP, the same ${(total / 1e6).toFixed(0)} MB moved 4 at a time over keep-alive connections, each body gathered into one buffer`);
+        console.log(`  hand-written bulk transport       ${viaBulk.cpuS.toFixed(2)} CPU-s  ${fmtMs(viaBulk.ms).padStart(7)}`);
+        console.log(`  node:http                         ${viaNode.cpuS.toFixed(2)} CPU-s  ${fmtMs(viaNode.ms).padStart(7)}`);
+        console.log(viaUndici === undefined ? "  undici                            (not installed)"
+            : `  undici ${viaUndici.version.padEnd(26)} ${viaUndici.cpuS.toFixed(2)} CPU-s  ${fmtMs(viaUndici.ms).padStart(7)}`);
 
         // XOR chunks of every query, from one streamed remote read per query.
         const chunks: Uint8Array[] = [];

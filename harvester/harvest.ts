@@ -17,6 +17,7 @@ import {
 import type { HarvestEvent } from "./progress";
 import { type QueryEvent, type QueryOutcome, type QueryTask, type RawBackend, runQuery } from "./query";
 import { toolVersion } from "./root";
+import { primeHotPaths } from "./prime";
 import { parseSelector } from "./selector";
 import { formatDuration, isoUtc, promSeconds } from "./time";
 import { WorkerPool, defaultWorkers } from "./workers";
@@ -105,7 +106,8 @@ export function planModes(queries: string[], mode: Mode, step: number | undefine
         return queries.map((query, index) => ({ index, query, kind: "instant" }));
     }
     return queries.map((query, index) => {
-        const selector = parseSelector(query) !== undefined;
+        // Range mode fetches any expression the same way: no need to parse it.
+        const selector = mode !== "range" && parseSelector(query) !== undefined;
         if (mode === "raw" && !selector) {
             throw new UsageError(`--mode raw reads stored samples and needs plain series selectors; query #${index + 1} "${query}" is an expression (use --mode range or auto)`, "--mode");
         }
@@ -289,6 +291,7 @@ class StreamingOutput {
 /** Runs a harvest. Resolves with the manifest (also written to disk) even when some queries failed. */
 export async function harvest(o: HarvestOptions): Promise<Manifest> {
     validate(o);
+    primeHotPaths();
     const emit = o.onEvent ?? ((): void => undefined);
     const instant = o.at !== undefined;
     const start = instant ? ms(o.at as number | Date) : ms(o.start as number | Date);

@@ -2,10 +2,15 @@
  * The HTTP client: node:http/https with a keep-alive agent (the global fetch is several times slower for bulk
  * bodies), POST form encoding (proxies limit URL length), per-request timeouts, a response size cap, and retries
  * with exponential backoff on connection errors, 5xx, 429 and Prometheus' "context deadline exceeded" 422s —
- * never on 400 bad_data or other client errors.
+ * never on 400 bad_data or other client errors. The large JSON answers (postFormParsed: query_range and query)
+ * go through the bulk transport of harvester/http1.ts instead, which reads them into reused memory.
  */
-import * as http from "node:http";
-import * as https from "node:https";
+import type * as http from "node:http";
+import type * as Https from "node:https";
+import { BodyTooLargeError, ConnectionError, HttpError } from "./http-errors";
+import { type BodySink, BulkTransport } from "./http1";
+
+export { BodyTooLargeError, ConnectionError, HttpError };
 
 export interface TlsSettings {
     /** PEM CA bundle to trust in addition to… nothing: when set, only this CA is trusted. */
@@ -43,31 +48,6 @@ export interface RequestStats {
     requests: number;
     retries: number;
     bytes: number;
-}
-
-/** A failure to talk to the server at all (refused, reset, DNS, TLS, timeout). */
-export class ConnectionError extends Error {
-    constructor(message: string, readonly code?: string) {
-        super(message);
-        this.name = "ConnectionError";
-    }
-}
-
-/** A non-2xx answer; `serverError` is the server's own error text when it sent one. */
-export class HttpError extends Error {
-    constructor(readonly status: number, readonly errorType: string | undefined, readonly serverError: string,
-        readonly retryAfterMs?: number) {
-        super(`HTTP ${status}${errorType ? ` ${errorType}` : ""}: ${serverError}`);
-        this.name = "HttpError";
-    }
-}
-
-/** The response was larger than maxBodyBytes (the caller should ask for less). */
-export class BodyTooLargeError extends Error {
-    constructor(readonly limit: number) {
-        super(`response body exceeded ${limit} bytes`);
-        this.name = "BodyTooLargeError";
-    }
 }
 
 /** Whether an error is worth retrying: transient transport or server trouble, never a bad request. */
@@ -121,13 +101,13 @@ function sleep(ms: number): Promise<void> {
 
 export class HttpClient {
     readonly base: URL;
-    private readonly agent: http.Agent;
-    private readonly mod: typeof http | typeof https;
+    private node: { mod: typeof http | typeof Https; agent: http.Agent } | undefined;
     readonly timeoutMs: number;
     readonly retries: number;
     readonly backoffMs: number;
     readonly maxBodyBytes: number;
     private readonly headers: Record<string, string>;
+    private readonly maxSockets: number;
 
     constructor(readonly endpoint: Endpoint, settings: ClientSettings = {}) {
         let base: URL;
@@ -145,18 +125,33 @@ export class HttpClient {
         this.backoffMs = settings.backoffMs ?? 250;
         this.maxBodyBytes = settings.maxBodyBytes ?? 64 * 1024 * 1024;
         this.headers = { ...(endpoint.headers ?? {}) };
-        const maxSockets = settings.maxSockets ?? 8;
-        if (base.protocol === "https:") {
-            const tls = endpoint.tls ?? {};
-            this.mod = https;
-            this.agent = new https.Agent({
-                keepAlive: true, maxSockets, ca: tls.ca, cert: tls.cert, key: tls.key,
-                rejectUnauthorized: !tls.insecureSkipVerify,
-            });
-        } else {
-            this.mod = http;
-            this.agent = new http.Agent({ keepAlive: true, maxSockets });
+        this.maxSockets = settings.maxSockets ?? 8;
+    }
+
+    /**
+     * node:http(s) and its keep-alive agent, for postStream only; loaded on first use (node:https brings node:tls and
+     * node:crypto: milliseconds of start-up a harvest over the bulk transport does not need).
+     */
+    private nodeHttp(): { mod: typeof http | typeof Https; agent: http.Agent } {
+        if (this.node === undefined) {
+            const maxSockets = this.maxSockets;
+            if (this.base.protocol === "https:") {
+                const tls = this.endpoint.tls ?? {};
+                // eslint-disable-next-line @typescript-eslint/no-require-imports
+                const https = require("node:https") as typeof Https;
+                this.node = {
+                    mod: https,
+                    agent: new https.Agent({
+                        keepAlive: true, maxSockets, ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: !tls.insecureSkipVerify,
+                    }),
+                };
+            } else {
+                // eslint-disable-next-line @typescript-eslint/no-require-imports
+                const mod = require("node:http") as typeof http;
+                this.node = { mod, agent: new mod.Agent({ keepAlive: true, maxSockets }) };
+            }
         }
+        return this.node;
     }
 
     /** URL of an API path below the base (keeps the base's path prefix). */
@@ -167,7 +162,8 @@ export class HttpClient {
     }
 
     close(): void {
-        this.agent.destroy();
+        this.node?.agent.destroy();
+        this.bulkTransport?.close();
     }
 
     /** Starts one request; resolves with the response once its headers arrived. */
@@ -182,7 +178,8 @@ export class HttpClient {
             if (body !== undefined) {
                 allHeaders["Content-Length"] = String(body.length);
             }
-            const req = this.mod.request(url, { method, agent: this.agent, headers: allHeaders });
+            const { mod, agent } = this.nodeHttp();
+            const req = mod.request(url, { method, agent, headers: allHeaders });
             const timer = setTimeout(() => {
                 req.destroy(new ConnectionError(`request to ${url.origin}${url.pathname} timed out after ${this.timeoutMs} ms`, "ETIMEDOUT"));
             }, this.timeoutMs);
@@ -200,58 +197,57 @@ export class HttpClient {
     /** Bodies parsed in place and given back (postFormParsed): reused instead of a fresh allocation per response. */
     private readonly spareBodies: Buffer[] = [];
 
-    /** One attempt: full body, HttpError on non-2xx. With `into`, a 2xx body is gathered into a reusable buffer. */
-    private async once(method: string, path: string, body: Buffer | undefined, headers: Record<string, string>,
-        stats: RequestStats, search?: URLSearchParams, into?: { buf?: Buffer }): Promise<RawResponse> {
+    /** The bulk transport (harvester/http1.ts) postFormParsed reads its answers with. */
+    private bulkTransport: BulkTransport | undefined;
+
+    private bulk(): BulkTransport {
+        this.bulkTransport ??= new BulkTransport(this.base, this.endpoint.tls, this.maxSockets);
+        return this.bulkTransport;
+    }
+
+    /** One attempt through the bulk transport: the whole body in a recycled buffer, HttpError on non-2xx. */
+    private async onceBulk(path: string, body: Buffer, headers: Record<string, string>, stats: RequestStats,
+        parse: (body: Buffer) => unknown): Promise<unknown> {
         stats.requests++;
-        const { res, req, done } = await this.start(method, path, body, headers, search);
+        const url = this.urlFor(path);
+        const res = await this.bulk().request({
+            method: "POST", target: `${url.pathname}${url.search}`, headers: { ...this.headers, ...headers }, body,
+            timeoutMs: this.timeoutMs, maxBodyBytes: this.maxBodyBytes, spare: this.spareBodies.pop(),
+        }, `${url.origin}${url.pathname}`);
         try {
-            const chunks: Buffer[] = [];
-            let size = 0;
-            const max = this.maxBodyBytes;
-            await new Promise<void>((resolve, reject) => {
-                res.on("data", (c: Buffer) => {
-                    size += c.length;
-                    if (size > max) {
-                        req.destroy();
-                        reject(new BodyTooLargeError(max));
-                        return;
-                    }
-                    chunks.push(c);
-                });
-                res.on("end", resolve);
-                res.on("error", (e: NodeJS.ErrnoException) => reject(new ConnectionError(`response interrupted: ${e.message}`, e.code)));
-                res.on("aborted", () => reject(new ConnectionError("response aborted by the server", "ECONNRESET")));
-                req.on("error", (e: NodeJS.ErrnoException) => reject(e instanceof ConnectionError ? e
-                    : new ConnectionError(`response interrupted: ${e.message}`, e.code)));
-            });
-            stats.bytes += size;
-            const status = res.statusCode ?? 0;
-            let buf: Buffer;
-            if (into !== undefined && chunks.length > 1 && status >= 200 && status < 300) {
-                let target = this.spareBodies.pop();
-                if (target === undefined || target.length < size) {
-                    target = Buffer.allocUnsafeSlow(Math.max(size, 1 << 20));
-                }
-                let at = 0;
-                for (const c of chunks) {
-                    target.set(c, at);
-                    at += c.length;
-                }
-                into.buf = target;
-                buf = target.subarray(0, size);
-            } else {
-                buf = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
-            }
-            if (status < 200 || status >= 300) {
-                const e = parseErrorBody(buf, res.headers["content-type"]);
+            stats.bytes += res.bodyBytes;
+            if (res.status < 200 || res.status >= 300) {
+                const e = parseErrorBody(res.body, res.headers["content-type"]);
                 const ra = Number(res.headers["retry-after"]);
-                throw new HttpError(status, e.errorType, e.error, Number.isFinite(ra) ? ra * 1000 : undefined);
+                throw new HttpError(res.status, e.errorType, e.error, Number.isFinite(ra) ? ra * 1000 : undefined);
             }
-            return { status, headers: res.headers, body: buf };
+            return parse(res.body);
         } finally {
-            done();
+            if (this.spareBodies.length < 8) {
+                this.spareBodies.push(res.buffer);
+            }
         }
+    }
+
+    /** One attempt through the bulk transport: full body (its own memory, the caller keeps it), HttpError on non-2xx. */
+    private async once(method: string, path: string, body: Buffer | undefined, headers: Record<string, string>,
+        stats: RequestStats, search?: URLSearchParams): Promise<RawResponse> {
+        stats.requests++;
+        const url = this.urlFor(path);
+        if (search !== undefined) {
+            url.search = search.toString();
+        }
+        const res = await this.bulk().request({
+            method, target: `${url.pathname}${url.search}`, headers: { ...this.headers, ...headers }, body: body ?? Buffer.alloc(0),
+            timeoutMs: this.timeoutMs, maxBodyBytes: this.maxBodyBytes,
+        }, `${url.origin}${url.pathname}`);
+        stats.bytes += res.bodyBytes;
+        if (res.status < 200 || res.status >= 300) {
+            const e = parseErrorBody(res.body, res.headers["content-type"]);
+            const ra = Number(res.headers["retry-after"]);
+            throw new HttpError(res.status, e.errorType, e.error, Number.isFinite(ra) ? ra * 1000 : undefined);
+        }
+        return { status: res.status, headers: res.headers, body: res.body };
     }
 
     /** Runs `attempt` with retries; `onRetry` sees each error that will be retried. */
@@ -287,22 +283,34 @@ export class HttpClient {
         onRetry: ((err: unknown, delayMs: number) => void) | undefined, parse: (body: Buffer) => T): Promise<T> {
         const body = Buffer.from(new URLSearchParams(params).toString());
         const headers = { "Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json" };
-        return this.withRetries(async () => {
-            const into: { buf?: Buffer } = {};
-            const res = await this.once("POST", path, body, headers, stats, undefined, into);
-            try {
-                return parse(res.body);
-            } finally {
-                if (into.buf !== undefined && this.spareBodies.length < 8) {
-                    this.spareBodies.push(into.buf);
-                }
-            }
-        }, stats, onRetry);
+        return this.withRetries(() => this.onceBulk(path, body, headers, stats, parse) as Promise<T>, stats, onRetry);
     }
 
     /** GET with query parameters and retries. */
     get(path: string, params: URLSearchParams, stats: RequestStats): Promise<RawResponse> {
         return this.withRetries(() => this.once("GET", path, undefined, { Accept: "application/json" }, stats, params), stats);
+    }
+
+    /**
+     * POST a binary body through the bulk transport, without retries (the caller retries around its whole read).
+     * `onHead` sees a 2xx answer's head and may return a sink that receives the body as it arrives (each piece
+     * valid only during the call; what the sink throws fails the call unchanged); otherwise the body is gathered.
+     * Non-2xx answers are read and thrown as HttpError. Body bytes are the caller's to count (as they arrive).
+     */
+    async postBinary(path: string, body: Buffer, headers: Record<string, string>, stats: RequestStats,
+        onHead: (headers: Record<string, string>) => BodySink | undefined): Promise<{ headers: Record<string, string>; body: Buffer }> {
+        stats.requests++;
+        const url = this.urlFor(path);
+        const res = await this.bulk().request({
+            method: "POST", target: `${url.pathname}${url.search}`, headers: { ...this.headers, ...headers }, body,
+            timeoutMs: this.timeoutMs, maxBodyBytes: Number.MAX_SAFE_INTEGER,
+            onHead: (status, h) => (status >= 200 && status < 300 ? onHead(h) : undefined),
+        }, `${url.origin}${url.pathname}`);
+        if (res.status < 200 || res.status >= 300) {
+            const e = parseErrorBody(res.body, res.headers["content-type"]);
+            throw new HttpError(res.status, e.errorType, e.error);
+        }
+        return { headers: res.headers, body: res.body };
     }
 
     /**

@@ -4,8 +4,14 @@
  * kubeconfig's client certificate/key or bearer token and trusting its CA. Pure functions; no cluster calls.
  */
 import * as fs from "node:fs";
-import * as yaml from "js-yaml";
+import type * as Yaml from "js-yaml";
 import type { Endpoint } from "./http";
+
+/** js-yaml, loaded on first use (only --stack needs it, so a plain harvest does not pay for loading it). */
+function yaml(): typeof Yaml {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require("js-yaml") as typeof Yaml;
+}
 
 export interface KubeAccess {
     /** API server URL, e.g. https://127.0.0.1:6443. */
@@ -42,7 +48,7 @@ function fileText(p: unknown): string | undefined {
 export function parseKubeconfig(text: string, contextName?: string): KubeAccess {
     let doc: any;
     try {
-        doc = yaml.load(text);
+        doc = yaml().load(text);
     } catch (err) {
         throw new Error(`kubeconfig is not valid YAML: ${(err as Error).message}`);
     }

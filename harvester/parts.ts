@@ -18,6 +18,30 @@ const KIND_SAMPLES = 2;
 const KIND_EVEN = 3;
 const HEADER = 9;
 const BUFFER_BYTES = 1 << 20;
+/** Parts up to this size are read back whole, in one read, instead of record by record. */
+const WHOLE_READ_BYTES = 32 << 20;
+
+/**
+ * Memory handed back by closed writers and readers, reused by the next ones: a fresh buffer per query would be new
+ * pages the kernel zeroes every time.
+ */
+const spareWriteBuffers: Buffer[] = [];
+const spareReadBuffers: Buffer[] = [];
+
+function takeSpare(list: Buffer[], min: number): Buffer {
+    for (let i = list.length - 1; i >= 0; i--) {
+        if (list[i].length >= min) {
+            return list.splice(i, 1)[0];
+        }
+    }
+    return Buffer.allocUnsafeSlow(min);
+}
+
+function giveSpare(list: Buffer[], b: Buffer): void {
+    if (list.length < 8) {
+        list.push(b);
+    }
+}
 
 export type Labels = Record<string, string>;
 
@@ -31,7 +55,7 @@ export class PartWriter {
     private fd: number;
     /** Bytes on disk (excluding what is still buffered). */
     private flushed = 0;
-    private buf = Buffer.allocUnsafe(BUFFER_BYTES);
+    private buf = takeSpare(spareWriteBuffers, BUFFER_BYTES);
     private len = 0;
     private readonly ids = new Map<string, number>();
     private readonly keys: string[] = [];
@@ -124,7 +148,16 @@ export class PartWriter {
         this.flush();
         fs.closeSync(this.fd);
         this.fd = -1;
+        this.release();
         return this.flushed;
+    }
+
+    /** Hands the buffer back for the next writer (this one writes no more). */
+    private release(): void {
+        if (this.buf.length > 0) {
+            giveSpare(spareWriteBuffers, this.buf);
+            this.buf = Buffer.alloc(0);
+        }
     }
 
     /** Closes the file and renames it to `finalPath`. */
@@ -138,6 +171,7 @@ export class PartWriter {
         if (this.fd >= 0) {
             fs.closeSync(this.fd);
             this.fd = -1;
+            this.release();
         }
         fs.rmSync(this.path, { force: true });
     }
@@ -198,45 +232,85 @@ export interface SeriesIndex {
     samples: number;
 }
 
-/** Reads a part back: its series in first-seen order, each with its sample blocks in write order. */
+/**
+ * Reads a part back: its series in first-seen order, each with its sample blocks in write order. A part of at most
+ * WHOLE_READ_BYTES is read in one go and served from memory; a larger one record by record from the file.
+ */
 export class PartReader {
     readonly series: SeriesIndex[] = [];
     private readonly fd: number;
+    /** The whole file, when it was read whole (a view of `mem`). */
+    private readonly whole: Buffer | undefined;
+    private mem: Buffer | undefined;
 
     constructor(readonly path: string) {
         this.fd = fs.openSync(path, "r");
-        const size = fs.fstatSync(this.fd).size;
+        try {
+            const size = fs.fstatSync(this.fd).size;
+            if (size <= WHOLE_READ_BYTES) {
+                this.mem = takeSpare(spareReadBuffers, Math.max(size, BUFFER_BYTES));
+                this.whole = this.mem.subarray(0, size);
+                readFully(this.fd, this.whole, 0);
+            }
+            this.index(size);
+        } catch (err) {
+            this.close();
+            throw err;
+        }
+    }
+
+    /** Walks the records: series labels and where each block of samples is. */
+    private index(size: number): void {
         const h = Buffer.alloc(HEADER);
+        const whole = this.whole;
         let off = 0;
         while (off < size) {
-            if (fs.readSync(this.fd, h, 0, HEADER, off) !== HEADER) {
-                throw new Error(`truncated part file ${path} at ${off}`);
+            let head: Buffer;
+            if (whole !== undefined) {
+                if (off + HEADER > size) {
+                    throw new Error(`truncated part file ${this.path} at ${off}`);
+                }
+                head = whole.subarray(off, off + HEADER);
+            } else {
+                if (fs.readSync(this.fd, h, 0, HEADER, off) !== HEADER) {
+                    throw new Error(`truncated part file ${this.path} at ${off}`);
+                }
+                head = h;
             }
-            const kind = h[0];
-            const id = h.readUInt32LE(1);
-            const count = h.readUInt32LE(5);
+            const kind = head[0];
+            const id = head.readUInt32LE(1);
+            const count = head.readUInt32LE(5);
             off += HEADER;
             if (kind === KIND_SERIES) {
-                const json = Buffer.alloc(count);
-                fs.readSync(this.fd, json, 0, count, off);
+                let json: Buffer;
+                if (whole !== undefined) {
+                    json = whole.subarray(off, Math.min(size, off + count));
+                } else {
+                    json = Buffer.alloc(count);
+                    fs.readSync(this.fd, json, 0, count, off);
+                }
                 this.series[id] = { labels: JSON.parse(json.toString("utf8")) as Labels, blocks: [], samples: 0 };
                 off += count;
             } else if (kind === KIND_SAMPLES || kind === KIND_EVEN) {
                 const s = this.series[id];
                 if (s === undefined) {
-                    throw new Error(`corrupt part file ${path}: samples for unknown series ${id}`);
+                    throw new Error(`corrupt part file ${this.path}: samples for unknown series ${id}`);
                 }
                 s.blocks.push(kind === KIND_EVEN ? { offset: off, count, even: true } : { offset: off, count });
                 s.samples += count;
                 off += kind === KIND_EVEN ? 16 + count * 8 : count * 16;
             } else {
-                throw new Error(`corrupt part file ${path}: record kind ${kind} at ${off - HEADER}`);
+                throw new Error(`corrupt part file ${this.path}: record kind ${kind} at ${off - HEADER}`);
             }
+        }
+        if (whole !== undefined && off > size) {
+            throw new Error(`part file ${this.path} ended early at ${size}`);
         }
     }
 
-    private scratchTs = new Float64Array(0);
-    private scratchVs = new Float64Array(0);
+    private scratchTs = new Float64Array(4096);
+    private scratchVs = new Float64Array(4096);
+    private readonly head = new Float64Array(2);
 
     /**
      * Reads one block's timestamps and values into this reader's scratch columns: the arrays are valid until the
@@ -249,21 +323,37 @@ export class PartReader {
         }
         const ts = this.scratchTs.subarray(0, b.count);
         const vs = this.scratchVs.subarray(0, b.count);
+        const bytes = b.count * 8;
         if (b.even === true) {
-            const head = new Float64Array(2);
-            readFully(this.fd, new Uint8Array(head.buffer), b.offset);
+            const head = this.head;
+            this.bytesAt(new Uint8Array(head.buffer), b.offset);
+            const first = head[0];
+            const step = head[1];
             for (let i = 0; i < b.count; i++) {
-                ts[i] = head[0] + i * head[1];
+                ts[i] = first + i * step;
             }
-            readFully(this.fd, new Uint8Array(vs.buffer, 0, b.count * 8), b.offset + 16);
+            this.bytesAt(new Uint8Array(vs.buffer, 0, bytes), b.offset + 16);
         } else {
-            readFully(this.fd, new Uint8Array(ts.buffer, 0, b.count * 8), b.offset);
-            readFully(this.fd, new Uint8Array(vs.buffer, 0, b.count * 8), b.offset + b.count * 8);
+            this.bytesAt(new Uint8Array(ts.buffer, 0, bytes), b.offset);
+            this.bytesAt(new Uint8Array(vs.buffer, 0, bytes), b.offset + bytes);
         }
         return { ts, vs };
     }
 
+    /** Fills `into` with the part's bytes from offset `at` on. */
+    private bytesAt(into: Uint8Array, at: number): void {
+        if (this.whole !== undefined) {
+            into.set(this.whole.subarray(at, at + into.length));
+        } else {
+            readFully(this.fd, into, at);
+        }
+    }
+
     close(): void {
+        if (this.mem !== undefined) {
+            giveSpare(spareReadBuffers, this.mem);
+            this.mem = undefined;
+        }
         fs.closeSync(this.fd);
     }
 }

@@ -94,8 +94,34 @@ function children(n: SyntaxNode): SyntaxNode[] {
     return out;
 }
 
+/** Answers of parseSelector by query text: a harvest asks once when planning and again when it runs the query. */
+const parsed = new Map<string, Selector | undefined>();
+
 /** Returns the selector when `query` is a plain series selector, otherwise undefined. */
 export function parseSelector(query: string): Selector | undefined {
+    if (!parsed.has(query)) {
+        if (parsed.size >= 10_000) {
+            parsed.clear();
+        }
+        parsed.set(query, parseUncached(query));
+    }
+    const s = parsed.get(query);
+    return s === undefined ? undefined : { metric: s.metric, matchers: s.matchers.map((m) => ({ ...m })) };
+}
+
+/** A bare metric name, the commonest raw-mode query: answered without loading the grammar. */
+const BARE_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+
+function parseUncached(query: string): Selector | undefined {
+    if (BARE_NAME.test(query)) {
+        // What the grammar says of a bare identifier: a metric name, unless it is one of the keywords.
+        return KEYWORDS.has(query.toLowerCase()) ? undefined : { metric: query, matchers: [{ name: "__name__", op: "=", value: query }] };
+    }
+    return parseWithGrammar(query);
+}
+
+/** parseSelector through the PromQL grammar alone (exported for the test that holds the bare-name path to it). */
+export function parseWithGrammar(query: string): Selector | undefined {
     const tree = promql().parse(query);
     let broken = false;
     tree.iterate({ enter: (n) => { broken ||= n.type.isError; } });

@@ -5,10 +5,16 @@
  * StackOutputsReader so tests inject outputs.
  */
 import * as path from "node:path";
-import * as yaml from "js-yaml";
+import type * as Yaml from "js-yaml";
 import type { Endpoint } from "./http";
 import { parseKubeconfig, serviceProxyEndpoint } from "./kube";
 import { REPO_ROOT } from "./root";
+
+/** js-yaml, loaded on first use (only --stack needs it, so a plain harvest does not pay for loading it). */
+function yaml(): typeof Yaml {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require("js-yaml") as typeof Yaml;
+}
 
 export interface ExperimentOutput {
     window: { start: string; end: string };
@@ -72,7 +78,7 @@ export function checkStackOutputs(stackName: string, raw: Record<string, unknown
     }
     let kubeconfig = raw.kubeconfig;
     if (kubeconfig !== null && typeof kubeconfig === "object") {
-        kubeconfig = yaml.dump(kubeconfig);
+        kubeconfig = yaml().dump(kubeconfig);
     }
     if (typeof kubeconfig !== "string" || kubeconfig === "") {
         missing("kubeconfig");

@@ -6,6 +6,7 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { type ClientOptions, makeHttpClient } from "./http";
+import { primeHotPaths } from "./prime";
 import { type QueryTask, runQuery } from "./query";
 import { CSV_CHUNK_BYTES, CsvRenderer } from "./writers/csv";
 import type { LabelColumn } from "./writers/table";
@@ -25,6 +26,7 @@ interface Credit {
 
 const port = parentPort;
 if (port !== null) {
+    primeHotPaths();
     const client = makeHttpClient(workerData as ClientOptions);
     const credits = new Map<number, Credit>();
     port.on("message", (m: WorkerRequest) => {

@@ -5,12 +5,12 @@
  * older SAMPLES response type are handled too. Endpoints without remote read raise RemoteReadUnavailable.
  */
 import * as snappy from "snappyjs";
-import { ConnectionError, HttpClient, HttpError, type RequestStats } from "../http";
+import { ConnectionError, type HttpClient, HttpError, type RequestStats } from "../http";
 import type { LabelMatcher } from "../selector";
 import { crc32c } from "./crc32c";
 import {
-    CHUNK_ENCODING_XOR, RESPONSE_TYPE_SAMPLES, RESPONSE_TYPE_STREAMED_XOR_CHUNKS, decodeChunkedReadResponse,
-    decodeReadResponse, encodeReadRequest,
+    CHUNK_ENCODING_XOR, type ChunkVisitor, RESPONSE_TYPE_SAMPLES, RESPONSE_TYPE_STREAMED_XOR_CHUNKS, decodeReadResponse,
+    encodeReadRequest, visitChunkedReadResponse,
 } from "./protobuf";
 import { SampleBuffer, decodeXorChunk, isStaleMarker } from "./xor";
 
@@ -75,18 +75,46 @@ export function parseFrames(buf: Buffer, onFrame: (payload: Uint8Array) => void)
     }
 }
 
-/** The response's chunks; a connection cut mid-body becomes a (retryable) ConnectionError. */
-async function* interrupted(res: AsyncIterable<unknown>): AsyncGenerator<Buffer> {
-    try {
-        for await (const c of res) {
-            yield c as Buffer;
+/**
+ * Gathers streamed frames from the body pieces as they arrive: whole frames inside one piece are parsed in place,
+ * a frame that straddles pieces is assembled in one reused buffer.
+ */
+export class FrameAssembler {
+    private acc = Buffer.allocUnsafe(0);
+    private len = 0;
+    /** Bytes the frame being assembled needs in all (parseFrames' estimate). */
+    private need = 1;
+    constructor(private readonly onFrame: (payload: Uint8Array) => void) {}
+
+    push(b: Buffer, from: number, to: number): void {
+        if (this.len === 0) {
+            const r = parseFrames(b.subarray(from, to), this.onFrame);
+            from += r.consumed;
+            this.need = r.need;
+            if (from === to) {
+                return;
+            }
         }
-    } catch (err) {
-        if (err instanceof ConnectionError) {
-            throw err;
+        const k = to - from;
+        if (this.len + k > this.acc.length) {
+            const next = Buffer.allocUnsafe(Math.max(this.acc.length * 2, this.len + k, 1 << 20));
+            this.acc.copy(next, 0, 0, this.len);
+            this.acc = next;
         }
-        const e = err as NodeJS.ErrnoException;
-        throw new ConnectionError(`remote read response interrupted: ${e.message}`, e.code ?? "ECONNRESET");
+        b.copy(this.acc, this.len, from, to);
+        this.len += k;
+        if (this.len < this.need) {
+            return;
+        }
+        const r = parseFrames(this.acc.subarray(0, this.len), this.onFrame);
+        this.acc.copy(this.acc, 0, r.consumed, this.len);
+        this.len -= r.consumed;
+        this.need = r.need;
+    }
+
+    /** Bytes of an unfinished frame left at the end of the stream. */
+    get pending(): number {
+        return this.len;
     }
 }
 
@@ -96,103 +124,90 @@ export async function remoteRead(client: HttpClient, slice: RemoteReadSlice, sin
     const req = encodeReadRequest([{ startMs: slice.lowerExclusive + 1, endMs: slice.upper, matchers: slice.matchers }],
         [RESPONSE_TYPE_STREAMED_XOR_CHUNKS, RESPONSE_TYPE_SAMPLES]);
     const body = Buffer.from(snappy.compress(req));
-    let opened;
+    const result: RemoteReadResult = { frames: 0, skippedChunks: 0 };
+    const samples = new SampleBuffer();
+    // Each series' chunks are decoded into `samples` as the frame is read, then handed on with its labels.
+    const visitor: ChunkVisitor = {
+        chunk: (minTimeMs, maxTimeMs, type, data) => {
+            if (maxTimeMs <= slice.lowerExclusive || minTimeMs > slice.upper) {
+                return;
+            }
+            if (type !== CHUNK_ENCODING_XOR) {
+                result.skippedChunks++;
+                return;
+            }
+            decodeXorChunk(data, slice.lowerExclusive, slice.upper, samples);
+        },
+        seriesEnd: (labels) => {
+            if (samples.n > 0) {
+                sink(labels, samples);
+            }
+            samples.clear();
+        },
+    };
+    const onFrame = (payload: Uint8Array): void => {
+        result.frames++;
+        samples.clear();
+        visitChunkedReadResponse(payload, visitor);
+    };
+    const frames = new FrameAssembler(onFrame);
+    let kind: "streamed" | "samples" | undefined;
+    let ctype = "";
+    let res: { headers: Record<string, string>; body: Buffer };
     try {
-        opened = await client.postStream("api/v1/read", body, {
+        res = await client.postBinary("api/v1/read", body, {
             "Content-Type": "application/x-protobuf",
             "Content-Encoding": "snappy",
             "X-Prometheus-Remote-Read-Version": "0.1.0",
-        }, stats);
+        }, stats, (headers) => {
+            ctype = headers["content-type"] ?? "";
+            if (ctype.startsWith("application/x-streamed-protobuf")) {
+                kind = "streamed";
+                return (b, from, to) => {
+                    stats.bytes += to - from;
+                    frames.push(b, from, to);
+                };
+            }
+            // The older SAMPLES answer is read whole (snappy-compressed); anything else is no remote read.
+            kind = ctype.startsWith("application/x-protobuf") ? "samples" : undefined;
+            return undefined;
+        });
     } catch (err) {
         if (err instanceof HttpError && UNAVAILABLE_STATUS.has(err.status)) {
             throw new RemoteReadUnavailable(`remote read not available (${err.message})`);
         }
+        // A response cut off mid-stream (the connection closed before the body's end, as seen through the
+        // Kubernetes API server's service proxy) is a connection failure: the caller retries the slice.
+        if (err instanceof ConnectionError && kind !== undefined) {
+            throw new ConnectionError(`remote read response interrupted: ${err.message}`, err.code ?? "ECONNRESET");
+        }
         throw err;
     }
-    const { res, finish } = opened;
-    const result: RemoteReadResult = { frames: 0, skippedChunks: 0 };
-    const samples = new SampleBuffer();
-    try {
-        const ctype = String(res.headers["content-type"] ?? "");
-        if (ctype.startsWith("application/x-streamed-protobuf")) {
-            const onFrame = (payload: Uint8Array): void => {
-                result.frames++;
-                const msg = decodeChunkedReadResponse(payload);
-                for (const s of msg.series) {
-                    samples.clear();
-                    for (const c of s.chunks) {
-                        if (c.maxTimeMs <= slice.lowerExclusive || c.minTimeMs > slice.upper) {
-                            continue;
-                        }
-                        if (c.type !== CHUNK_ENCODING_XOR) {
-                            result.skippedChunks++;
-                            continue;
-                        }
-                        decodeXorChunk(c.data, slice.lowerExclusive, slice.upper, samples);
-                    }
-                    if (samples.n > 0) {
-                        sink(s.labels, samples);
-                    }
-                }
-            };
-            let chunks: Buffer[] = [];
-            let have = 0;
-            let need = 1;
-            for await (const c of interrupted(res)) {
-                const chunk = c as Buffer;
-                stats.bytes += chunk.length;
-                chunks.push(chunk);
-                have += chunk.length;
-                if (have < need) {
-                    continue;
-                }
-                const buf = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, have);
-                const r = parseFrames(buf, onFrame);
-                const rest = buf.subarray(r.consumed);
-                chunks = rest.length > 0 ? [rest] : [];
-                have = rest.length;
-                need = r.need;
-            }
-            if (have > 0) {
-                throw new ConnectionError(`remote read stream ended inside a frame (${have} bytes left)`, "ETRUNCATED");
-            }
-        } else if (ctype.startsWith("application/x-protobuf")) {
-            const parts: Buffer[] = [];
-            for await (const c of interrupted(res)) {
-                parts.push(c as Buffer);
-                stats.bytes += (c as Buffer).length;
-            }
-            const raw = Buffer.from(snappy.uncompress(Buffer.concat(parts)));
-            result.frames = 1;
-            for (const s of decodeReadResponse(raw)[0] ?? []) {
-                samples.clear();
-                samples.reserve(s.timestamps.length);
-                for (let i = 0; i < s.timestamps.length; i++) {
-                    const t = s.timestamps[i];
-                    if (t > slice.lowerExclusive && t <= slice.upper && !isStaleMarker(s.values[i])) {
-                        samples.ts[samples.n] = t;
-                        samples.vs[samples.n] = s.values[i];
-                        samples.n++;
-                    }
-                }
-                if (samples.n > 0) {
-                    sink(s.labels, samples);
-                }
-            }
-        } else {
-            res.resume();
-            throw new RemoteReadUnavailable(`remote read not available (unexpected content type "${ctype}")`);
+    if (kind === "streamed") {
+        if (frames.pending > 0) {
+            throw new ConnectionError(`remote read stream ended inside a frame (${frames.pending} bytes left)`, "ETRUNCATED");
         }
-    } catch (err) {
-        // A response cut off mid-stream ("aborted": the connection closed before the body's end, as seen through
-        // the Kubernetes API server's service proxy) is a connection failure: the caller retries the slice.
-        const code = (err as NodeJS.ErrnoException).code;
-        if (!(err instanceof ConnectionError) && (code === "ECONNRESET" || code === "EPIPE" || (err as Error).message === "aborted")) {
-            throw new ConnectionError(`remote read response interrupted: ${(err as Error).message}`, code ?? "ECONNRESET");
+    } else if (kind === "samples") {
+        stats.bytes += res.body.length;
+        const raw = Buffer.from(snappy.uncompress(res.body));
+        result.frames = 1;
+        for (const s of decodeReadResponse(raw)[0] ?? []) {
+            samples.clear();
+            samples.reserve(s.timestamps.length);
+            for (let i = 0; i < s.timestamps.length; i++) {
+                const t = s.timestamps[i];
+                if (t > slice.lowerExclusive && t <= slice.upper && !isStaleMarker(s.values[i])) {
+                    samples.ts[samples.n] = t;
+                    samples.vs[samples.n] = s.values[i];
+                    samples.n++;
+                }
+            }
+            if (samples.n > 0) {
+                sink(s.labels, samples);
+            }
         }
-        throw err;
-    } finally {
-        finish();
+    } else {
+        throw new RemoteReadUnavailable(`remote read not available (unexpected content type "${ctype}")`);
     }
     return result;
 }

@@ -25,12 +25,15 @@ const TABLES: Uint32Array[] = [];
 /** CRC-32C of bytes[start, end). */
 export function crc32c(bytes: Uint8Array, start = 0, end = bytes.length): number {
     const [t0, t1, t2, t3, t4, t5, t6, t7] = TABLES;
+    // Eight bytes per step, read as two little-endian words.
+    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     let crc = 0xffffffff;
     let i = start;
     while (end - i >= 8) {
-        const a = crc ^ (bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24));
+        const a = crc ^ dv.getInt32(i, true);
+        const b = dv.getInt32(i + 4, true);
         crc = t7[a & 0xff] ^ t6[(a >>> 8) & 0xff] ^ t5[(a >>> 16) & 0xff] ^ t4[a >>> 24]
-            ^ t3[bytes[i + 4]] ^ t2[bytes[i + 5]] ^ t1[bytes[i + 6]] ^ t0[bytes[i + 7]];
+            ^ t3[b & 0xff] ^ t2[(b >>> 8) & 0xff] ^ t1[(b >>> 16) & 0xff] ^ t0[b >>> 24];
         i += 8;
     }
     while (i < end) {

@@ -263,6 +263,86 @@ export function decodeChunkedReadResponse(b: Uint8Array): { series: ChunkedSerie
     return { series, queryIndex };
 }
 
+/** Receives the chunks of one ChunkedReadResponse frame as they are read (views into the frame). */
+export interface ChunkVisitor {
+    chunk(minTimeMs: number, maxTimeMs: number, type: number, data: Uint8Array): void;
+    /** After all of a series' chunks (and labels) were read. */
+    seriesEnd(labels: [string, string][]): void;
+}
+
+/**
+ * Walks one ChunkedReadResponse frame payload as decodeChunkedReadResponse reads it, without building the series and
+ * chunk objects: each chunk goes to the visitor as soon as its fields are read, then the series' labels.
+ */
+export function visitChunkedReadResponse(b: Uint8Array, v: ChunkVisitor): void {
+    const r = new Reader(b);
+    while (!r.done()) {
+        const key = r.varint();
+        if (key >>> 3 !== 1) {
+            r.skip(key & 7);
+            continue;
+        }
+        const seriesLength = r.varint();
+        const seriesStart = r.pos;
+        const seriesEnd = seriesStart + seriesLength;
+        if (seriesEnd > b.length) {
+            throw new Error("truncated protobuf message");
+        }
+        const sr = new Reader(b, seriesStart, seriesEnd);
+        const labels: [string, string][] = [];
+        while (!sr.done()) {
+            const k = sr.varint();
+            const f = k >>> 3;
+            if (f === 1) {
+                const [ls, le] = sr.span();
+                labels.push(decodeLabel(new Reader(b, ls, le), le));
+            } else if (f === 2) {
+                const len = sr.varint();
+                const end = sr.pos + len;
+                if (end > seriesEnd) {
+                    throw new Error("truncated protobuf message");
+                }
+                let minT = 0;
+                let maxT = 0;
+                let type = 0;
+                let dataStart = 0;
+                let dataEnd = 0;
+                while (sr.pos < end) {
+                    const ck = sr.varint();
+                    switch (ck >>> 3) {
+                        case 1:
+                            minT = sr.varint();
+                            break;
+                        case 2:
+                            maxT = sr.varint();
+                            break;
+                        case 3:
+                            type = sr.varint();
+                            break;
+                        case 4: {
+                            const n = sr.varint();
+                            dataStart = sr.pos;
+                            dataEnd = dataStart + n;
+                            sr.pos = dataEnd;
+                            break;
+                        }
+                        default:
+                            sr.skip(ck & 7);
+                    }
+                }
+                if (sr.pos > end) {
+                    throw new Error("truncated protobuf message");
+                }
+                v.chunk(minT, maxT, type, b.subarray(dataStart, dataEnd));
+            } else {
+                sr.skip(k & 7);
+            }
+        }
+        r.pos = seriesEnd;
+        v.seriesEnd(labels);
+    }
+}
+
 export interface SampleSeries {
     labels: [string, string][];
     timestamps: Float64Array;

@@ -56,10 +56,32 @@ export function isStaleMarker(v: number): boolean {
  * Returns the number of samples appended. Written as one flat loop with local state (no closures) because this
  * is the hottest code of raw mode.
  */
-export function decodeXorChunk(d: Uint8Array, lowerExclusive: number, upper: number, out: SampleBuffer): number {
-    if (d.length < 2) {
+export function decodeXorChunk(chunk: Uint8Array, lowerExclusive: number, upper: number, out: SampleBuffer): number {
+    if (chunk.length < 2) {
         return 0;
     }
+    if (chunk.length > PADDED_MAX) {
+        return decodeXorBits(chunk, lowerExclusive, upper, out);
+    }
+    // The decoder reads a few bytes past the last bit it uses. Past a typed array's end those reads are undefined
+    // (0 in bit arithmetic) but make V8 drop the optimized code; on a copy followed by zeros they are plain zeros.
+    PADDED.set(chunk);
+    try {
+        return decodeXorBits(PADDED, lowerExclusive, upper, out);
+    } finally {
+        PADDED.fill(0, 0, chunk.length);
+    }
+}
+
+/**
+ * Chunks up to this size are decoded from PADDED, which stays zero past the chunk: as many zeros as the most bits a
+ * chunk's 2-byte sample count lets the decoder read (65535 samples × at most 145 bits), so even a corrupt chunk
+ * decodes exactly as from the original bytes.
+ */
+const PADDED_MAX = 1 << 20;
+const PADDED = new Uint8Array(PADDED_MAX + Math.ceil((65535 * 145) / 8) + 64);
+
+function decodeXorBits(d: Uint8Array, lowerExclusive: number, upper: number, out: SampleBuffer): number {
     const total = (d[0] << 8) | d[1];
     if (total === 0) {
         return 0;
@@ -237,4 +259,28 @@ export function decodeXorChunk(d: Uint8Array, lowerExclusive: number, upper: num
     }
     out.n = n;
     return n - n0;
+}
+
+let primeXorDecoderDone = false;
+
+/**
+ * A small chunk through the decoder before the first harvest (once per thread), so V8 optimizes it with feedback
+ * for every branch (each delta-of-delta width, repeated values, reused and new XOR windows with more and fewer than
+ * 32 significant bits): otherwise the first rare branch after optimization throws the optimized code away and it is
+ * compiled again. Samples (t, v): 1000…5000010000 with every delta-of-delta bucket, values -0.1 (both 32-bit halves
+ * above 2^31), -0.1, 2, 2.5, 1e300, -3.75, 123456.789, 123456.788, 7, 0.1, 0.2, 0.30000000000000004, NaN, 8.
+ */
+export function primeXorDecoder(): void {
+    if (primeXorDecoderDone) {
+        return;
+    }
+    primeXorDecoderDone = true;
+    const chunk = Buffer.from("AA7QD7+5mZmZmZma0A8wf/9zMzMzMzM1AAIAAAAAAAC4lI+M+Q8iAB1nYTJFfHPIeRAA6zuQqzMAEB4EgZP3ztk8y50QAAAAACDc"
+        + "rO+AAAAAlPYAsEAcRIGTdLxqn/////2sErAhP9LMzMzMzM0gBwAAAAAAAAgAGABqqqqqqqq6//pAKzMzMzMzNIABj/YAAAAAAAAA", "base64");
+    const out = new SampleBuffer(64);
+    // V8 starts recording a function's feedback only after its first few calls.
+    for (let i = 0; i < 16; i++) {
+        out.clear();
+        decodeXorChunk(chunk, -Infinity, Infinity, out);
+    }
 }

@@ -41,6 +41,21 @@ function ascii(buf: Uint8Array, pos: number, s: string): number {
     return pos + s.length;
 }
 
+/** "00" … "99": two digits per division. */
+const PAIRS = new Uint8Array(200);
+for (let i = 0; i < 100; i++) {
+    PAIRS[2 * i] = 48 + ((i / 10) | 0);
+    PAIRS[2 * i + 1] = 48 + (i % 10);
+}
+
+/** "000" … "999": the milliseconds of a timestamp. */
+const MILLIS = new Uint8Array(3000);
+for (let i = 0; i < 1000; i++) {
+    MILLIS[3 * i] = 48 + ((i / 100) | 0);
+    MILLIS[3 * i + 1] = 48 + (((i / 10) | 0) % 10);
+    MILLIS[3 * i + 2] = 48 + (i % 10);
+}
+
 /** Writes the decimal digits of a non-negative integer < 2^53 (int32 arithmetic below 2^31: no float divisions). */
 function digits(buf: Uint8Array, pos: number, x: number): number {
     if (x < 10) {
@@ -51,10 +66,19 @@ function digits(buf: Uint8Array, pos: number, x: number): number {
         let y = x | 0;
         const len = y < 100 ? 2 : y < 1000 ? 3 : y < 10000 ? 4 : y < 100000 ? 5 : y < 1000000 ? 6 : y < 10000000 ? 7
             : y < 100000000 ? 8 : y < 1000000000 ? 9 : 10;
-        for (let i = pos + len - 1; i >= pos; i--) {
-            const q = (y / 10) | 0;
-            buf[i] = 48 + (y - q * 10);
+        let i = pos + len;
+        while (y >= 100) {
+            const q = (y / 100) | 0;
+            const r = (y - q * 100) << 1;
+            buf[--i] = PAIRS[r + 1];
+            buf[--i] = PAIRS[r];
             y = q;
+        }
+        if (y >= 10) {
+            buf[--i] = PAIRS[(y << 1) + 1];
+            buf[--i] = PAIRS[y << 1];
+        } else {
+            buf[--i] = 48 + y;
         }
         return pos + len;
     }
@@ -111,54 +135,124 @@ export function writeValue(buf: Uint8Array, pos: number, v: number): number {
 }
 
 /**
+ * The 17 bytes "2024-01-01T00:00:" of a minute (epoch minutes), as Date#toISOString().slice(0, 17) spells them. The
+ * date part comes from toISOString once per day; hours and minutes are plain arithmetic. Years outside 0000–9999
+ * (toISOString writes them with six digits and a sign) take the slice itself.
+ */
+class MinutePrefix {
+    private day = NaN;
+    private readonly date = new Uint8Array(11);
+    private plain = false;
+
+    write(into: Uint8Array, at: number, minute: number): void {
+        const day = Math.floor(minute / 1440);
+        if (day !== this.day) {
+            this.day = day;
+            const iso = new Date(day * 86400000).toISOString();
+            this.plain = iso.length === 24;
+            for (let i = 0; i < 11; i++) {
+                this.date[i] = iso.charCodeAt(i);
+            }
+        }
+        if (!this.plain) {
+            const iso = new Date(minute * 60000).toISOString();
+            for (let i = 0; i < 17; i++) {
+                into[at + i] = iso.charCodeAt(i);
+            }
+            return;
+        }
+        into.set(this.date, at);
+        const m = minute - day * 1440;
+        const h = (m / 60) | 0;
+        const mm = m - h * 60;
+        const h10 = (h / 10) | 0;
+        const m10 = (mm / 10) | 0;
+        into[at + 11] = 48 + h10;
+        into[at + 12] = 48 + (h - h10 * 10);
+        into[at + 13] = 58;
+        into[at + 14] = 48 + m10;
+        into[at + 15] = 48 + (mm - m10 * 10);
+        into[at + 16] = 58;
+    }
+}
+
+/**
  * Renders rows of one series into `buf` from sample `from` on, as many as fit below `limit`, and returns the next
  * sample index; the end position is left in `state.pos`. Everything the loop touches is a local (no closure
  * state), so V8 keeps it in registers. `head` holds the series prefix (query,metric,) followed by the 17 bytes of
- * the current minute (2024-01-01T00:00:), rebuilt only when the minute changes; per row only the seconds, the
- * milliseconds and the value are formatted, and the head and the label suffix are two native copies.
+ * the current minute (2024-01-01T00:00:), and `joint` the label suffix followed by that same head: between two rows
+ * of one minute the end of the one and the start of the next are one native copy. Both are rebuilt only when the
+ * minute changes; per row only the seconds, the milliseconds and the value are formatted.
  */
 function renderRows(buf: Uint8Array, pos: number, limit: number, ts: Float64Array, vs: Float64Array, from: number,
-    state: RowState, head: Buffer, suffix: Buffer): number {
+    state: RowState, head: Uint8Array, joint: Uint8Array): number {
     const n = ts.length;
     const headLen = head.length;
-    const sufLen = suffix.length;
+    const jointLen = joint.length;
+    const sufLen = jointLen - headLen;
     const minuteAt = headLen - 17;
     const room = limit - headLen - sufLen - 64;
+    const prefix = state.prefix;
+    const suffix = joint.subarray(0, sufLen);
     let minute = state.minute;
     let minuteStart = minute * 60000;
     let minuteEnd = minuteStart + 60000;
+    // Whether the head of row i is already in the buffer (written with the previous row's joint).
+    let headDone = false;
     let i = from;
     for (; i < n; i++) {
         if (pos > room) {
             break;
         }
         const t = ts[i];
-        if (!(t >= minuteStart && t < minuteEnd)) {
-            minute = Math.floor(t / 60000);
-            minuteStart = minute * 60000;
-            minuteEnd = minuteStart + 60000;
-            head.write(new Date(minuteStart).toISOString().slice(0, 17), minuteAt, "latin1");
+        if (!headDone) {
+            if (!(t >= minuteStart && t < minuteEnd)) {
+                minute = Math.floor(t / 60000);
+                minuteStart = minute * 60000;
+                minuteEnd = minuteStart + 60000;
+                prefix.write(head, minuteAt, minute);
+                joint.set(head.subarray(minuteAt), sufLen + minuteAt);
+            }
+            buf.set(head, pos);
         }
-        buf.set(head, pos);
         pos += headLen;
         const r = t - minuteStart;
-        const sec = Math.floor(r / 1000);
-        const f = Math.round(r - sec * 1000) | 0;
-        const s10 = ((sec | 0) / 10) | 0;
-        const f10 = (f / 10) | 0;
-        const f100 = (f10 / 10) | 0;
-        buf[pos] = 48 + s10;
-        buf[pos + 1] = 48 + (sec - s10 * 10);
+        const ri = r | 0;
+        if (ri === r) {
+            // Whole milliseconds (always, from Prometheus): seconds and milliseconds from tables.
+            const sec = (ri / 1000) | 0;
+            const f3 = (ri - sec * 1000) * 3;
+            buf[pos] = PAIRS[sec << 1];
+            buf[pos + 1] = PAIRS[(sec << 1) + 1];
+            buf[pos + 3] = MILLIS[f3];
+            buf[pos + 4] = MILLIS[f3 + 1];
+            buf[pos + 5] = MILLIS[f3 + 2];
+        } else {
+            const sec = Math.floor(r / 1000);
+            const f = Math.round(r - sec * 1000) | 0;
+            const s10 = ((sec | 0) / 10) | 0;
+            const f10 = (f / 10) | 0;
+            const f100 = (f10 / 10) | 0;
+            buf[pos] = 48 + s10;
+            buf[pos + 1] = 48 + (sec - s10 * 10);
+            buf[pos + 3] = 48 + f100;
+            buf[pos + 4] = 48 + (f10 - f100 * 10);
+            buf[pos + 5] = 48 + (f - f10 * 10);
+        }
         buf[pos + 2] = 46;
-        buf[pos + 3] = 48 + f100;
-        buf[pos + 4] = 48 + (f10 - f100 * 10);
-        buf[pos + 5] = 48 + (f - f10 * 10);
         buf[pos + 6] = 90;
         buf[pos + 7] = 0x2c;
         const v = vs[i];
         // Integers (counters) straight to digits; everything else through writeValue.
         pos = v >= 1 && v <= 0x7fffffff && (v | 0) === v ? digits(buf, pos + 8, v) : writeValue(buf, pos + 8, v);
-        buf.set(suffix, pos);
+        // The next row starts at pos + sufLen: when it is of this minute and fits, write its head with the suffix.
+        const next = i + 1 < n ? ts[i + 1] : NaN;
+        headDone = pos + sufLen <= room && next >= minuteStart && next < minuteEnd;
+        if (headDone) {
+            buf.set(joint, pos);
+        } else {
+            buf.set(suffix, pos);
+        }
         pos += sufLen;
     }
     state.minute = minute;
@@ -169,6 +263,35 @@ function renderRows(buf: Uint8Array, pos: number, limit: number, ts: Float64Arra
 interface RowState {
     minute: number;
     pos: number;
+    prefix: MinutePrefix;
+}
+
+/** Calls that make V8 record a function's type feedback (it allocates the feedback after the first few). */
+export const WARM_UP_CALLS = 16;
+
+let primeCsvRowsDone = false;
+
+/**
+ * A few rows through renderRows before the first harvest (once per thread), so V8's type feedback already covers
+ * integer, decimal and special values and a minute change: otherwise the first decimal value after optimization (a
+ * gauge after a counter) throws the optimized code away and it is compiled again.
+ */
+export function primeCsvRows(): void {
+    if (primeCsvRowsDone) {
+        return;
+    }
+    primeCsvRowsDone = true;
+    const head = Buffer.from("q,m,1970-01-01T00:00:");
+    const joint = Buffer.concat([Buffer.from(",x\n"), head]);
+    const ts = Float64Array.of(0, 1000, 59999, 60000, 61500);
+    const vs = Float64Array.of(1, 123456, 2.5, -0.125, NaN);
+    const state: RowState = { minute: NaN, pos: 0, prefix: new MinutePrefix() };
+    const buf = new Uint8Array(4096);
+    // V8 starts recording a function's feedback only after its first few calls.
+    for (let i = 0; i < WARM_UP_CALLS; i++) {
+        state.minute = NaN;
+        renderRows(buf, 0, buf.length, ts, vs, 0, state, head, joint);
+    }
 }
 
 /**
@@ -177,7 +300,7 @@ interface RowState {
  */
 export class CsvRenderer {
     rows = 0;
-    private readonly state: RowState = { minute: NaN, pos: 0 };
+    private readonly state: RowState = { minute: NaN, pos: 0, prefix: new MinutePrefix() };
 
     constructor(readonly labelColumns: LabelColumn[],
         private readonly take: (min: number) => Uint8Array = (min) => new Uint8Array(Math.max(CSV_CHUNK_BYTES, min))) {}
@@ -192,6 +315,9 @@ export class CsvRenderer {
             const suffix = Buffer.from(this.labelColumns.map((c) => "," + csvField(s.labels[c.label] ?? "")).join("") + "\n", "utf8");
             const head = Buffer.alloc(prefix.length + 17);
             head.set(prefix, 0);
+            const joint = Buffer.alloc(suffix.length + head.length);
+            joint.set(suffix, 0);
+            joint.set(prefix, suffix.length);
             state.minute = NaN;
             // Longest possible row: head + seconds.millis (7) + comma + value (≤ 25) + suffix.
             const maxRow = head.length + suffix.length + 64;
@@ -206,7 +332,7 @@ export class CsvRenderer {
                         buf = this.take(maxRow);
                         pos = 0;
                     }
-                    i = renderRows(buf, pos, buf.length, ts, vs, i, state, head, suffix);
+                    i = renderRows(buf, pos, buf.length, ts, vs, i, state, head, joint);
                     pos = state.pos;
                 }
                 this.rows += ts.length;

@@ -289,55 +289,56 @@ export class ParquetTableWriter {
 
     /** Appends the rows of one query's part file. Calls must not overlap (await each). */
     async addQuery(query: string, partPath: string): Promise<void> {
+        // The per-block work is in small synchronous methods (quick for V8 to optimize), this loop only awaits.
         for (const s of seriesOf({ queries: [{ index: 0, query, partPath }], errors: [], labelColumns: [] })) {
-            const ids: number[] = [this.idFor(0, query)];
-            ids[1] = s.labels.__name__ === undefined ? -1 : this.idFor(1, s.labels.__name__);
-            for (const [label, value] of Object.entries(s.labels)) {
-                if (label !== "__name__") {
-                    const k = this.dictColumn(`L${label}`);
-                    ids[k] = this.idFor(k, value);
-                }
-            }
-            for (let k = 0; k < ids.length; k++) {
-                if (ids[k] === undefined) {
-                    ids[k] = -1;
-                }
-            }
+            const ids: number[] = [];
+            this.fillIds(ids, query, s.labels);
             for (const b of s.blocks) {
                 const block = s.reader.readBlock(b);
                 let at = 0;
                 while (at < block.ts.length) {
-                    const n = Math.min(block.ts.length - at, this.rowGroupRows - this.rows);
-                    this.cur.ts.set(block.ts.subarray(at, at + n), this.rows);
-                    this.cur.vs.set(block.vs.subarray(at, at + n), this.rows);
-                    const last = this.runs[this.runs.length - 1];
-                    if (last !== undefined && sameIds(last.ids, ids)) {
-                        last.rows += n;
-                    } else {
-                        this.runs.push({ rows: n, ids: ids.slice() });
-                    }
-                    this.rows += n;
-                    at += n;
+                    at = this.take(block.ts, block.vs, at, ids);
                     if (this.rows === this.rowGroupRows) {
                         await this.flushRowGroup();
                         // Ids are per row group: the next group has fresh dictionaries.
-                        ids[0] = this.idFor(0, query);
-                        for (let k = 1; k < ids.length; k++) {
-                            ids[k] = -1;
-                        }
-                        if (s.labels.__name__ !== undefined) {
-                            ids[1] = this.idFor(1, s.labels.__name__);
-                        }
-                        for (const [label, value] of Object.entries(s.labels)) {
-                            if (label !== "__name__") {
-                                const k = this.dictColumn(`L${label}`);
-                                ids[k] = this.idFor(k, value);
-                            }
-                        }
+                        this.fillIds(ids, query, s.labels);
                     }
                 }
             }
         }
+    }
+
+    /** The dictionary ids of a series' query, metric and labels in this row group (-1: null). */
+    private fillIds(ids: number[], query: string, labels: Record<string, string>): void {
+        ids.fill(-1);
+        ids[0] = this.idFor(0, query);
+        ids[1] = labels.__name__ === undefined ? -1 : this.idFor(1, labels.__name__);
+        for (const [label, value] of Object.entries(labels)) {
+            if (label !== "__name__") {
+                const k = this.dictColumn(`L${label}`);
+                ids[k] = this.idFor(k, value);
+            }
+        }
+        for (let k = 0; k < ids.length; k++) {
+            if (ids[k] === undefined) {
+                ids[k] = -1;
+            }
+        }
+    }
+
+    /** Copies a block's rows from `at` on into the row group, up to its end; returns the index after them. */
+    private take(ts: Float64Array, vs: Float64Array, at: number, ids: number[]): number {
+        const n = Math.min(ts.length - at, this.rowGroupRows - this.rows) | 0;
+        this.cur.ts.set(ts.subarray(at, at + n), this.rows);
+        this.cur.vs.set(vs.subarray(at, at + n), this.rows);
+        const last = this.runs[this.runs.length - 1];
+        if (last !== undefined && sameIds(last.ids, ids)) {
+            last.rows += n;
+        } else {
+            this.runs.push({ rows: n, ids: ids.slice() });
+        }
+        this.rows += n;
+        return at + n;
     }
 
     private dataPageHeader(w: CompactWriter, numValues: number, encoding: number): void {
@@ -426,12 +427,7 @@ export class ParquetTableWriter {
             const n = Math.min(PAGE_ROWS, rows - p);
             let body: Buffer;
             if (timestamp) {
-                for (let i = p; i < p + n; i++) {
-                    const t = ts[i];
-                    const hi = Math.floor(t / 4294967296);
-                    tsWords[2 * i] = t - hi * 4294967296;
-                    tsWords[2 * i + 1] = hi;
-                }
+                int64Words(ts, tsWords, p, p + n);
                 body = Buffer.from(tsWords.buffer, p * 8, n * 8);
             } else {
                 body = Buffer.from(vs.buffer, p * 8, n * 8);
@@ -566,6 +562,16 @@ export class ParquetTableWriter {
         } catch {
             // already closed
         }
+    }
+}
+
+/** Rewrites timestamps [from, to) in place as int64 (two int32 words each, low word first) for a PLAIN page. */
+function int64Words(ts: Float64Array, words: Int32Array, from: number, to: number): void {
+    for (let i = from; i < to; i++) {
+        const t = ts[i];
+        const hi = Math.floor(t / 4294967296);
+        words[2 * i] = t - hi * 4294967296;
+        words[2 * i + 1] = hi;
     }
 }
 

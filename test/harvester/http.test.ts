@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import * as http from "node:http";
-import type * as net from "node:net";
+import * as net from "node:net";
 import { BodyTooLargeError, ConnectionError, HttpClient, HttpError, backoffDelay, isRetryable } from "../../harvester/http";
 
 describe("harvester/http", () => {
@@ -84,6 +84,118 @@ describe("harvester/http", () => {
             script = [(_q, r) => setTimeout(() => r.end("late"), 500)];
             const c = new HttpClient({ url }, { timeoutMs: 50, retries: 0 });
             await assert.rejects(c.postForm("x", {}, { requests: 0, retries: 0, bytes: 0 }), (e: unknown) => e instanceof ConnectionError && /timed out after 50 ms/.test(e.message));
+            c.close();
+        });
+    });
+
+    describe("the bulk transport (postFormParsed) against a server scripted byte by byte", () => {
+        let server: net.Server;
+        let url: string;
+        /** Per accepted connection, the answers to write for its requests (each a list of pieces sent apart). */
+        let answers: (string | ((s: net.Socket) => void))[][][] = [];
+        let connections = 0;
+        before(async () => {
+            server = net.createServer((sock) => {
+                const script = answers[connections++] ?? [];
+                let pending = "";
+                sock.on("data", (d: Buffer) => {
+                    pending += d.toString("latin1");
+                    // One answer per complete request (a small form body after the blank line).
+                    for (;;) {
+                        const end = pending.indexOf("\r\n\r\n");
+                        const len = /content-length: (\d+)/i.exec(pending);
+                        if (end < 0 || len === null || pending.length < end + 4 + Number(len[1])) {
+                            return;
+                        }
+                        pending = pending.slice(end + 4 + Number(len[1]));
+                        const pieces = script.shift() ?? [];
+                        let delay = 0;
+                        for (const p of pieces) {
+                            setTimeout(() => (typeof p === "string" ? sock.write(p) : p(sock)), delay);
+                            delay += 5;
+                        }
+                    }
+                });
+                sock.on("error", () => undefined);
+            });
+            await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+            url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+        });
+        after(() => new Promise<void>((r) => server.close(() => r())));
+        beforeEach(() => {
+            connections = 0;
+        });
+        const fetchText = (c: HttpClient, stats = { requests: 0, retries: 0, bytes: 0 }): Promise<string> =>
+            c.postFormParsed("api/v1/query", { query: "up" }, stats, undefined, (b) => b.toString("utf8"));
+
+        it("reads chunked bodies whose chunk sizes, data and line ends straddle reads, with extensions and trailers", async () => {
+            answers = [[[
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r",
+                "\n\r\n5;ext=1\r\n{\"a\":",
+                "\r\n", "1", "0\r\n\"xxxxxxxxxxxxxx\"\r", "\n0\r\nX-Trailer: t\r\n\r\n",
+            ], [
+                "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nab", "cd",
+            ], [
+                "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+            ]]];
+            const c = new HttpClient({ url }, { retries: 0 });
+            const stats = { requests: 0, retries: 0, bytes: 0 };
+            assert.equal(await fetchText(c, stats), "{\"a\":\"xxxxxxxxxxxxxx\"");
+            assert.equal(await fetchText(c, stats), "abcd");
+            assert.equal(await fetchText(c, stats), "");
+            c.close();
+            assert.deepEqual([connections, stats.requests, stats.bytes], [1, 3, 25]);
+        });
+
+        it("reads a close-delimited body, and opens a new connection for the next request", async () => {
+            answers = [[["HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nall ", "of it", (s) => s.end()]], [["HTTP/1.0 200 OK\r\n\r\nten", (s) => s.end()]]];
+            const c = new HttpClient({ url }, { retries: 0 });
+            assert.equal(await fetchText(c), "all of it");
+            assert.equal(await fetchText(c), "ten");
+            c.close();
+            assert.equal(connections, 2);
+        });
+
+        it("a kept-alive connection the server closed without answering is a retryable \"socket hang up\"", async () => {
+            answers = [[["HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"], [(s) => s.destroy()]], [["HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nagain"]]];
+            const c = new HttpClient({ url }, { retries: 1, backoffMs: 1 });
+            const stats = { requests: 0, retries: 0, bytes: 0 };
+            const seen: string[] = [];
+            assert.equal(await fetchText(c, stats), "ok");
+            assert.equal(await c.postFormParsed("api/v1/query", { query: "up" }, stats, (e) => seen.push((e as Error).message), (b) => b.toString()), "again");
+            c.close();
+            assert.deepEqual([connections, stats.requests, stats.retries], [2, 3, 1]);
+            assert.deepEqual(seen, [`cannot reach ${url}/api/v1/query: socket hang up`]);
+        });
+
+        it("a body cut short is a retryable connection error; an answer over the size cap is BodyTooLargeError", async () => {
+            answers = [[["HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", (s) => s.end()]],
+                [["HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n", (s) => s.destroy()]],
+                [["HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n"]],
+                [["HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n800\r\n" + "y".repeat(2048) + "\r\n"]]];
+            const c = new HttpClient({ url }, { retries: 0, maxBodyBytes: 1000 });
+            for (let i = 0; i < 2; i++) {
+                await assert.rejects(fetchText(c), (e: unknown) => e instanceof ConnectionError && isRetryable(e) && /aborted by the server/.test(e.message));
+            }
+            await assert.rejects(fetchText(c), (e: unknown) => e instanceof BodyTooLargeError);
+            await assert.rejects(fetchText(c), (e: unknown) => e instanceof BodyTooLargeError);
+            c.close();
+        });
+
+        it("a refused connection says where; a silent server times out; error answers carry the server's text", async () => {
+            const closed = net.createServer();
+            await new Promise<void>((r) => closed.listen(0, "127.0.0.1", r));
+            const port = (closed.address() as net.AddressInfo).port;
+            await new Promise<void>((r) => closed.close(() => r()));
+            const refused = new HttpClient({ url: `http://127.0.0.1:${port}/p` }, { retries: 0 });
+            await assert.rejects(fetchText(refused), (e: unknown) => e instanceof ConnectionError && e.code === "ECONNREFUSED"
+                && e.message.startsWith(`cannot reach http://127.0.0.1:${port}/p/api/v1/query: `));
+            refused.close();
+            const err = JSON.stringify({ status: "error", errorType: "execution", error: "too many samples" });
+            answers = [[[]], [[`HTTP/1.1 422 Unprocessable Entity\r\nContent-Type: application/json\r\nContent-Length: ${err.length}\r\n\r\n`, err]]];
+            const c = new HttpClient({ url }, { retries: 0, timeoutMs: 100 });
+            await assert.rejects(fetchText(c), (e: unknown) => e instanceof ConnectionError && /timed out after 100 ms/.test(e.message));
+            await assert.rejects(fetchText(c), (e: unknown) => e instanceof HttpError && e.message === "HTTP 422 execution: too many samples");
             c.close();
         });
     });

@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
-import { parseSelector } from "../../harvester/selector";
+import fc from "fast-check";
+import { parseSelector, parseWithGrammar } from "../../harvester/selector";
 
 describe("harvester/selector", () => {
     it("recognises plain selectors and extracts matchers", () => {
@@ -34,5 +35,16 @@ describe("harvester/selector", () => {
         for (const q of ["-x", "x or y", "x{a=\"b\"}[5m:1m]", "x{a=\"b\"} offset -1m", "x{a=\"b\"}}", "count_values", "(x)"]) {
             assert.equal(parseSelector(q), undefined, q);
         }
+    });
+
+    it("property: a bare name is answered as the grammar answers it, keywords and grammar terms included", () => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const grammar = require("@prometheus-io/lezer-promql") as { parser: { nodeSet: { types: { name: string }[] } } };
+        const terms = grammar.parser.nodeSet.types.flatMap((t) => [t.name, t.name.toLowerCase(), t.name.toUpperCase()]);
+        const check = (q: string): void => assert.deepEqual(parseSelector(q), parseWithGrammar(q), q);
+        [...terms, "start", "end", "rate", "Inf", "NaN", "nan", "inf", ":", "_", "a:b:c", "x1"].forEach(check);
+        const ident = fc.tuple(fc.constantFrom(..."aAzZ_:bynst"), fc.array(fc.constantFrom(..."aZ09_:onfitdxm"), { maxLength: 12 }))
+            .map(([h, t]) => h + t.join(""));
+        fc.assert(fc.property(fc.oneof(ident, fc.constantFrom(...terms)), check), { numRuns: 2000 });
     });
 });

@@ -40,6 +40,31 @@ describe("harvester/writers", () => {
         fc.assert(fc.property(fc.oneof(fc.double(), fc.integer({ min: -1e9, max: 1e9 }).map((x) => x / 1000), fc.integer().map((x) => x / 8)), (v) => check(v)), { numRuns: 2000 });
     });
 
+    it("property: CSV rows carry the timestamps TimestampFormatter prints, across minutes, days and any year", async () => {
+        // Runs of samples a few ms to hours apart (rows of one minute share their head), from anywhere in Date's range.
+        const run = fc.tuple(fc.integer({ min: -8.64e15 + 1e9, max: 8.64e15 - 1e12 }),
+            fc.array(fc.oneof(fc.integer({ min: 0, max: 2500 }), fc.integer({ min: 0, max: 7.2e6 })), { minLength: 1, maxLength: 60 }));
+        let k = 0;
+        await fc.assert(fc.asyncProperty(fc.array(run, { minLength: 1, maxLength: 4 }), fc.boolean(), async (runs, year2024) => {
+            const p = path.join(dir, `ts-${k++}.part`);
+            const w = new PartWriter(p);
+            const tf = new TimestampFormatter();
+            const want: string[] = [];
+            runs.forEach(([t0, gaps], s) => {
+                let t = year2024 ? Date.UTC(2024, 0, 1) + (t0 % 4e10) : t0;
+                const ts = gaps.map((g) => (t += g));
+                want.push(...ts.map((x) => `q,m,${tf.format(x)},1.5,${s}`));
+                w.append(w.seriesId(String(s), () => ({ __name__: "m", s: String(s) })), Float64Array.from(ts), new Float64Array(ts.length).fill(1.5), ts.length);
+            });
+            w.close();
+            const out = path.join(dir, `ts-${k}.csv`);
+            await writeCsv(out, { queries: [{ index: 0, query: "q", partPath: p }], errors: [], labelColumns: labelColumns(["s"]) });
+            assert.deepEqual(fs.readFileSync(out, "latin1").split("\n").slice(1, -1), want);
+            fs.rmSync(out);
+            fs.rmSync(p);
+        }), { numRuns: 300 });
+    });
+
     it("renames label columns that collide with fixed columns", () => {
         assert.deepEqual(labelColumns(["__name__", "value", "job", "query", "label_value"]).map((c) => [c.label, c.column]),
             [["job", "job"], ["label_value", "label_value"], ["query", "label_query"], ["value", "label_label_value"]]);
