@@ -507,8 +507,8 @@ print("equal" if a.equals(b) else f"DIFFERENT: {a.schema} vs {b.schema}")`, mine
         console.log(`  JSON.parse + Number + ±Inf map    ${parsed.cpuS.toFixed(2)} CPU-s  ${(total / 1e6 / parsed.cpuS).toFixed(0)} MB/s`);
 
         // HTTP: the same query_range bodies moved 4 at a time (keep-alive), each gathered into one buffer, by the bulk
-        // transport (what the harvester uses), node:http and undici (a maintained client, present as a transitive
-        // dependency; skipped if it is not installed).
+        // transport (what the harvester uses), node:http and undici (the maintained client, a dev dependency pinned in
+        // package.json for this comparison).
         const forms = o.queries.map((q) => new URLSearchParams({ query: q, start: String(o.start / 1000), end: String(o.end / 1000), step: String(o.stepMs / 1000) }).toString());
         const fourAtATime = async (one: (form: string) => Promise<number>): Promise<number> => {
             let next = 0;
