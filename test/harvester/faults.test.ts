@@ -50,10 +50,16 @@ describe("harvester faults (real Prometheus behind the test proxy)", function ()
         return Object.assign(proxy, { hits: () => hits });
     }
 
-    const cases: { name: string; prefix: string; mode: "range" | "raw"; noRemoteRead?: boolean }[] = [
-        { name: "range mode", prefix: "/api/v1/query_range", mode: "range" },
-        { name: "raw mode (remote read)", prefix: "/api/v1/read", mode: "raw" },
-        { name: "raw mode (m[Δ] fallback)", prefix: "/api/v1/query?", mode: "raw", noRemoteRead: true },
+    // How the retry names the fault on each path: `cut` a body cut mid-stream, `short` one cut short with a clean close.
+    // (The remote-read cut was found by the engine tier: through the API server's service proxy a few of the hook's
+    // keep-alive remote reads ended early, and those queries were lost.)
+    const cases: { name: string; prefix: string; mode: "range" | "raw"; effective: string; cut: RegExp; short: RegExp; noRemoteRead?: boolean }[] = [
+        { name: "range mode", prefix: "/api/v1/query_range", mode: "range", effective: "range",
+            cut: /^response aborted by the server/, short: /^response body cut short: malformed response JSON/ },
+        { name: "raw mode (remote read)", prefix: "/api/v1/read", mode: "raw", effective: "raw-remote-read",
+            cut: /^remote read response interrupted: response aborted by the server/, short: /^remote read stream ended inside a frame/ },
+        { name: "raw mode (m[Δ] fallback)", prefix: "/api/v1/query?", mode: "raw", effective: "raw-instant", noRemoteRead: true,
+            cut: /^response aborted by the server/, short: /^response body cut short: malformed response JSON/ },
     ];
     for (const c of cases) {
         for (const clean of [false, true]) {
@@ -72,9 +78,10 @@ describe("harvester faults (real Prometheus behind the test proxy)", function ()
                     }));
                     assert.equal(proxy.hits(), 1, "the fault was injected");
                     assert.equal(m.queries[0].status, "ok", m.queries[0].error);
+                    assert.equal(m.queries[0].mode, c.effective);
                     assert.equal(m.queries[0].retries, 1);
                     assert.equal(retries.length, 1);
-                    assert.match(retries[0], clean ? /cut short|ended inside a frame/ : /aborted|interrupted|socket hang up|ECONNRESET/);
+                    assert.match(retries[0], clean ? c.short : c.cut);
                     const expected = c.mode === "range" ? await directRange(prom.url, "harvest_gauge", T0, T_END, 60_000)
                         : await directRaw(prom.url, "harvest_gauge", T0, T_END);
                     sameSamples(readJson(out).get("harvest_gauge")!, expected, `${c.name} after the retry`);
