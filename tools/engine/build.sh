@@ -49,7 +49,9 @@ kubernetes_release=4.25.0
 export GOFLAGS="-trimpath -mod=readonly"
 export CGO_ENABLED=0
 
-sdk_kubernetes="$(node -p 'require(process.argv[1]).dependencies["@pulumi/kubernetes"]' "$repo/package.json")"
+# sdk_pin <package>: the version package.json pins for an npm dependency.
+sdk_pin() { node -p 'require(process.argv[1]).dependencies[process.argv[2]]' "$repo/package.json" "$1"; }
+sdk_kubernetes="$(sdk_pin @pulumi/kubernetes)"
 if [ "$sdk_kubernetes" != "$kubernetes_release" ]; then
     log "package.json pins @pulumi/kubernetes $sdk_kubernetes, but kubernetes-provider/go.mod builds the $kubernetes_release provider:"
     log "pin both to the same release, or the engine warns that the plugin version does not match the SDK"
@@ -194,7 +196,13 @@ if [ ! -f "$engine/.complete" ] || [ "$force" -eq 1 ]; then
     ln -s "$kubernetes_bin/pulumi-resource-kubernetes" "$engine/bin/pulumi-resource-kubernetes"
     for f in etcd kube-apiserver kube-controller-manager kube-scheduler kubectl; do ln -s "$control_plane_bin/$f" "$engine/bin/$f"; done
     ln -s "$kwok_bin/kwok" "$engine/bin/kwok"
-    cat >"$engine/parts.json" <<EOF
+    touch "$engine/.complete"
+fi
+# The parts list, written every run (cheap) so it always says what this script's versions are; the stand-ins carry
+# the versions package.json pins for their SDKs.
+command_version="$(sdk_pin @pulumi/command)"
+random_version="$(sdk_pin @pulumi/random)"
+cat >"$engine/parts.json.tmp" <<EOF
 [
   {"part": "pulumi CLI", "version": "${cli_version#v}", "kind": "real", "source": "github.com/pulumi/pulumi/pkg/v3@$cli_version"},
   {"part": "kubernetes provider", "version": "$kubernetes_release", "kind": "real", "source": "github.com/pulumi/pulumi-kubernetes/provider/v4@$provider_module"},
@@ -202,12 +210,11 @@ if [ ! -f "$engine/.complete" ] || [ "$force" -eq 1 ]; then
   {"part": "etcd", "version": "$etcd_version", "kind": "real", "source": "go.etcd.io/etcd/server/v3@$etcd_version"},
   {"part": "kwok (simulated nodes)", "version": "$kwok_version", "kind": "real", "source": "sigs.k8s.io/kwok@$kwok_version"},
   {"part": "Node language host", "version": "${sdk_version#v}", "kind": "stand-in", "source": "tools/engine/cmd/pulumi-language-nodejs (the upstream module is refused by the proxy)"},
-  {"part": "command provider", "version": "1.2.1", "kind": "stand-in", "source": "tools/engine/cmd/pulumi-resource-standin (the upstream module is refused by the proxy)"},
-  {"part": "random provider", "version": "4.21.2", "kind": "stand-in", "source": "tools/engine/cmd/pulumi-resource-standin (the upstream module is refused by the proxy)"}
+  {"part": "command provider", "version": "$command_version", "kind": "stand-in", "source": "tools/engine/cmd/pulumi-resource-standin (the upstream module is refused by the proxy)"},
+  {"part": "random provider", "version": "$random_version", "kind": "stand-in", "source": "tools/engine/cmd/pulumi-resource-standin (the upstream module is refused by the proxy)"}
 ]
 EOF
-    touch "$engine/.complete"
-fi
+mv "$engine/parts.json.tmp" "$engine/parts.json"
 if [ "$built_any" -eq 1 ]; then
     log "build total: $((SECONDS - total_start))s"
 fi

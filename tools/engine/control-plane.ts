@@ -11,6 +11,7 @@ import * as path from "node:path";
 import * as yaml from "js-yaml";
 import { K3sSchema } from "../../components/cluster/settings";
 import { Kube, kubeconfigText, sleep, waitFor } from "./kube";
+import { builtVersion } from "./parts";
 
 /** The pod and service networks the control plane runs with: the stack's defaults (the cluster layer's schema). */
 export const CLUSTER_CIDR: string = K3sSchema.properties.clusterCidr.default;
@@ -23,7 +24,6 @@ export const FIRST_SERVICE_IP = ((cidr: string) => {
 export const API_PORT = 6443;
 /** Nodes kwok manages carry this annotation (the k3s stand-in registers them with it). */
 export const KWOK_ANNOTATION = { key: "kwok.x-k8s.io/node", value: "fake" };
-export const KWOK_VERSION = "v0.8.0";
 
 export interface ControlPlaneOptions {
     /** Where certificates, data and logs go. */
@@ -119,8 +119,8 @@ export function goModuleDir(module: string, version: string): string {
  * in status (what a kubelet does after admitting or resizing them; the API server refuses in-place resizes of pods
  * whose status carries no resources).
  */
-export function kwokStages(): { text: string; sources: string[] } {
-    const dir = path.join(goModuleDir("sigs.k8s.io/kwok", KWOK_VERSION), "kustomize", "stage");
+export function kwokStages(kwokVersion: string): { text: string; sources: string[] } {
+    const dir = path.join(goModuleDir("sigs.k8s.io/kwok", kwokVersion), "kustomize", "stage");
     const own = ["node/fast/node-initialize.yaml", "node/heartbeat-with-lease/node-heartbeat-with-lease.yaml",
         "pod/fast/pod-ready.yaml", "pod/fast/pod-delete.yaml"];
     const docs: any[] = own.map((f) => yaml.load(fs.readFileSync(path.join(dir, f), "utf8")));
@@ -176,7 +176,7 @@ export function kwokStages(): { text: string; sources: string[] } {
     });
     return {
         text: docs.map((d) => yaml.dump(d, { lineWidth: -1 })).join("---\n"),
-        sources: [...own, "pod/fast/pod-complete.yaml (+ delay: the stream's --runtime)"].map((f) => `sigs.k8s.io/kwok@${KWOK_VERSION}/kustomize/stage/${f}`)
+        sources: [...own, "pod/fast/pod-complete.yaml (+ delay: the stream's --runtime)"].map((f) => `sigs.k8s.io/kwok@${kwokVersion}/kustomize/stage/${f}`)
             .concat(["charon-container-resources (the tier's: container resources in status, resizes mirrored)"]),
     };
 }
@@ -263,7 +263,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
             `--authorization-kubeconfig=${controllersKubeconfig}`, "--bind-address=127.0.0.1", "--secure-port=0",
             "--leader-elect=false", "--v=1",
         ]);
-        const stages = kwokStages();
+        const stages = kwokStages(builtVersion(o.bin, "sigs.k8s.io/kwok"));
         const stagesFile = path.join(o.dir, "kwok-stages.yaml");
         fs.writeFileSync(stagesFile, stages.text);
         start("kwok", [

@@ -10,6 +10,7 @@ import { CLUSTER_CIDR, ControlPlane, startControlPlane } from "./control-plane";
 import { nvidiaSmiStandin, standinFiles, standinInstaller, standinK3s } from "./k3s-standin";
 import { MetricsEndpoint, startMetricsEndpoint } from "./metrics-endpoint";
 import { NumaflowStandin, startNumaflowStandin } from "./numaflow-standin";
+import { builtVersion } from "./parts";
 import { HostOptions, Lab, startLab, TestHost } from "./test-host";
 
 export interface HostSpec {
@@ -91,7 +92,7 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
         cp = await startControlPlane({ dir: path.join(o.dir, "control-plane"), bin: o.bin, netns: server.netns, address: server.address });
         // The API server reaches simulated pod IPs (the metrics endpoint's namespaces) over the lab bridge.
         server.routeOnLink(CLUSTER_CIDR);
-        const facts = { k3sVersion, kubernetesVersion: "v1.34.4" };
+        const facts = { k3sVersion, kubernetesVersion: builtVersion(o.bin, "k8s.io/kubernetes") };
         const files = standinFiles(cp.kubeconfig("https://127.0.0.1:6443"), cp.kubeconfig("https://127.0.0.1:6443", cp.node, "json"), facts);
         for (const h of hosts) {
             for (const [rel, f] of Object.entries(files)) {

@@ -26,6 +26,7 @@ import {
     check, copyProgram, errorsOf, indent, mandatoryViolations, repoRoot, results, Skip, summaryLines, tailText, test, total, counts, Workspace,
 } from "./runner";
 import { controllersSuite } from "./controllers-suite";
+import { type Part, readParts } from "./parts";
 import { clusterScenario, devScenario, ScenarioContext } from "./scenarios";
 import { startTestHost, testHostUnavailable, TestHost } from "./test-host";
 import { prometheusBin } from "../../test/helpers/prometheus";
@@ -33,7 +34,6 @@ import { prometheusBin } from "../../test/helpers/prometheus";
 const keep = !!process.env.CHARON_ENGINE_KEEP;
 const only = (process.env.CHARON_ENGINE_ONLY ?? "harness,program,controllers,dev,cluster").split(",").map((s) => s.trim());
 
-interface Part { part: string; version: string; kind: "real" | "stand-in" | "test"; source?: string }
 
 function buildEngine(): { engine: string; bin: string; standin: string; parts: Part[] } {
     const r = spawnSync("bash", [path.join(__dirname, "build.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
@@ -41,7 +41,7 @@ function buildEngine(): { engine: string; bin: string; standin: string; parts: P
         throw new Error(`tools/engine/build.sh failed (exit ${r.status})`);
     }
     const engine = r.stdout.trim().split("\n").pop()!;
-    const parts = JSON.parse(fs.readFileSync(path.join(engine, "parts.json"), "utf8")) as Part[];
+    const parts = readParts(engine);
     return { engine, bin: path.join(engine, "bin"), standin: path.join(engine, "standin-bin"), parts };
 }
 

@@ -245,9 +245,25 @@ async function platformObjects(kube: Kube, s: UserSession, stack: string, o: { g
     return notes;
 }
 
-interface Secrets { values: Map<string, string> }
+/** The actual secret values of a deployed stack, and its state export as users see it (secrets encrypted). */
+interface Secrets { values: Map<string, string>; exportText: string }
 
-/** Collects the actual secret values of a deployed stack: every secret in its state plus the hosts' and cluster's. */
+/**
+ * Collects, before the destroy, every secret in a deployed stack's state plus the hosts' and cluster's, and the plain
+ * state export; undefined (with the reason printed) when the stack was not deployed or collecting failed.
+ */
+async function secretsBeforeDestroy(deployed: boolean, s: UserSession, stack: string, p: Platform, kube: Kube): Promise<Secrets | undefined> {
+    if (!deployed) {
+        return undefined;
+    }
+    try {
+        return await collectSecrets(s, stack, p, kube);
+    } catch (e) {
+        console.log(`      (collecting the ${stack} stack's secret values failed: ${(e as Error).message})`);
+        return undefined;
+    }
+}
+
 async function collectSecrets(s: UserSession, stack: string, p: Platform, kube: Kube): Promise<Secrets> {
     const values = new Map<string, string>();
     const exp = await s.pulumi(["stack", "export", "--show-secrets", "--stack", stack]);
@@ -263,7 +279,9 @@ async function collectSecrets(s: UserSession, stack: string, p: Platform, kube: 
     values.set("kubeconfig client key", p.cp.admin.key);
     values.set("kubeconfig client key (base64)", Buffer.from(p.cp.admin.key).toString("base64"));
     p.hosts.forEach((h) => values.set(`SSH private key (${h.name})`, h.privateKey));
-    return { values };
+    const plain = await s.pulumi(["stack", "export", "--stack", stack]);
+    mustSucceed(plain, "pulumi stack export");
+    return { values, exportText: plain.stdout };
 }
 
 /** Where a secret value appears in plain text: "<secret> in <file or log>". */
@@ -282,10 +300,10 @@ function scan(secrets: Secrets, texts: { name: string; text: string }[]): string
 }
 
 /** Scans the state export, the CLI outputs since `from`, and the hosts', the CLI's and the control plane's logs. */
-function secretsScan(secrets: Secrets, exportText: string, p: Platform, home: string, from: number): void {
+function secretsScan(secrets: Secrets, p: Platform, home: string, from: number): void {
     const outputs = transcript.slice(from);
     const texts = [
-        { name: "pulumi stack export", text: exportText },
+        { name: "pulumi stack export", text: secrets.exportText },
         ...outputs.map((t, i) => ({ name: `CLI output #${i + 1} (${t.split("\n")[0].slice(0, 80)})`, text: t })),
         ...logFiles(p.hosts, [path.join(home, ".pulumi"), p.cp.logDir]).map((f) => ({ name: f, text: fs.readFileSync(f, "utf8") })),
     ];
@@ -487,16 +505,7 @@ export async function devScenario(ctx: ScenarioContext): Promise<void> {
         });
         void expOk;
 
-        let secrets: Secrets | undefined;
-        let exportText = "";
-        if (upOk) {
-            try {
-                secrets = await collectSecrets(s, "dev", platform, kube);
-                exportText = (await s.pulumi(["stack", "export", "--stack", "dev"])).stdout;
-            } catch (e) {
-                console.log(`      (collecting the secret values failed: ${(e as Error).message})`);
-            }
-        }
+        const secrets = await secretsBeforeDestroy(upOk, s, "dev", platform, kube);
 
         const destroyOk = await testAfter(upOk, "the dev up", "dev: npm run destroy -- --yes leaves no object of ours in the control plane and a clean host", async () => {
             const r = await s.npm("destroy", ["--yes"]);
@@ -509,7 +518,7 @@ export async function devScenario(ctx: ScenarioContext): Promise<void> {
         });
         void destroyOk;
         await testAfter(secrets !== undefined, "collecting the dev stack's secrets", "dev: secrets — pulumi stack export and every log of the run hold no plaintext secret", () => {
-            secretsScan(secrets!, exportText, platform, home, transcriptFrom);
+            secretsScan(secrets!, platform, home, transcriptFrom);
         });
         for (const e of [...platform.numaflow.events, ...(platform.metrics?.events ?? [])]) {
             console.log(`      ${e}`);
@@ -628,16 +637,7 @@ export async function clusterScenario(ctx: ScenarioContext): Promise<void> {
                 console.log(`      ${n}`);
             }
         });
-        let secrets: Secrets | undefined;
-        let exportText = "";
-        if (upOk) {
-            try {
-                secrets = await collectSecrets(s, "cluster", platform, kube);
-                exportText = (await s.pulumi(["stack", "export", "--stack", "cluster"])).stdout;
-            } catch (e) {
-                console.log(`      (collecting the cluster stack's secrets failed: ${(e as Error).message})`);
-            }
-        }
+        const secrets = await secretsBeforeDestroy(upOk, s, "cluster", platform, kube);
         await testAfter(upOk, "the cluster up", "cluster: npm run destroy -- --stack cluster --yes leaves no object of ours and clean hosts", async () => {
             const r = await s.npm("destroy", ["--stack", "cluster", "--yes"]);
             console.log(indent(summaryLines(r.stdout) || tailText(outputOf(r), 30), 6));
@@ -650,7 +650,7 @@ export async function clusterScenario(ctx: ScenarioContext): Promise<void> {
             }
         });
         await testAfter(secrets !== undefined, "collecting the cluster stack's secrets", "cluster: secrets — pulumi stack export and every log of the run hold no plaintext secret (hosts' SSH keys, k3s token, passwords, kubeconfig)", () => {
-            secretsScan(secrets!, exportText, platform, home, transcriptFrom);
+            secretsScan(secrets!, platform, home, transcriptFrom);
         });
         for (const e of platform.numaflow.events) {
             console.log(`      ${e}`);
